@@ -1,0 +1,80 @@
+// The command line: every option is defined here, each command lives in its
+// own module, and errors become exit codes in this one place.
+import { Command, CommanderError, Option } from "commander";
+import { DataError, UsageError } from "../errors.js";
+import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
+import { trainCommand } from "./train.js";
+import { VERSION } from "./version.js";
+
+export const EXIT_OK = 0;
+export const EXIT_DATA = 1;
+export const EXIT_USAGE = 2;
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command("mnist-train")
+    .description("Train a fully-connected sigmoid network on MNIST with mini-batch SGD, as in Nielsen's\n" +
+      "Neural Networks and Deep Learning, and print the accuracy after every epoch.")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (text, write) => write(`mnist-train: ${text.replace(/^error: /, "")}`) });
+
+  const presetList = Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.about}`).join("\n");
+  program
+    .option("--sizes <list>", `neurons per layer, input to output (default: ${DEFAULTS.sizes})`)
+    .option("--epochs <n>", `training epochs (default: ${DEFAULTS.epochs})`)
+    .option("--batch-size <m>", `mini-batch size (default: ${DEFAULTS.batchSize})`)
+    .option("--eta <rate>", `learning rate (default: ${DEFAULTS.eta})`)
+    .option("--lambda <x>", `L2 regularisation parameter (default: ${DEFAULTS.lambda})`)
+    .addOption(new Option("--cost <name>", `cost function (default: ${DEFAULTS.cost})`).choices(["quadratic", "cross-entropy"]))
+    .addOption(new Option("--init <name>", "weight initialisation: large = N(0,1), scaled = N(0,1/n_in) " +
+      "(default: large with the quadratic cost, scaled with cross-entropy)").choices(["large", "scaled"]))
+    .option("--seed <n>", `random seed: the same seed and flags give the same numbers (default: ${DEFAULTS.seed})`)
+    .option("--train-size <n>", "training examples, from the start of the training file (default: all not held out)")
+    .option("--validation-size <n>", `examples held out from the end of the training file (default: ${DEFAULTS.validationSize})`)
+    .option("--test-size <n>", "test examples (default: all)")
+    .addOption(new Option("--eval <set>", `the set scored after every epoch (default: ${DEFAULTS.eval})`).choices(["test", "validation"]))
+    .option("--data-dir <dir>", "read the four IDX files (plain or .gz) from DIR (default: the bundled MNIST)")
+    .option("--monitor <list>", "also report per epoch, comma-separated: training-cost, training-accuracy, eval-cost, eval-accuracy")
+    .option("--early-stopping <n>", "stop when eval accuracy has not improved for N epochs")
+    .option("--eta-schedule <halve:N:F>", "halve eta after N epochs without improvement; stop when eta reaches eta/F")
+    .option("--save <file>", "write the trained network as network2.py's JSON")
+    .option("--save-best", "with --save, keep the epoch with the best eval accuracy rather than the last")
+    .option("--load <file>", "start from a network saved by --save or by network2.py")
+    .addOption(new Option("--preset <name>", "the book's runs; explicit flags override them:\n" + presetList).choices(Object.keys(PRESETS)))
+    .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
+    .option("--threads <n>", "worker threads (default: the number of cores)")
+    .option("--json", "JSON Lines on stdout instead of text")
+    .option("--quiet", "print only the summary")
+    .option("--no-progress", "no progress bar (it is shown only when stderr is a terminal)")
+    .option("--no-color", "no colour (also off with NO_COLOR or when stdout is not a terminal)")
+    .action(async (opts: RawOptions) => setExit(await trainCommand(opts)));
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; nothing below here calls process.exit. */
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    return exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander has already printed its one-line message (or the help)
+    return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`mnist-train: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const message = e instanceof DataError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+  process.stderr.write(`mnist-train: ${message}\n`);
+  if (process.env.MNIST_TRAIN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return EXIT_DATA;
+}

@@ -1,0 +1,203 @@
+// Turns the strings commander collects into a typed, validated config.
+// Every check throws a one-line UsageError naming the option, the bad value
+// and what was expected. Presets fill in what the command line leaves out.
+import os from "node:os";
+import { UsageError } from "../errors.js";
+import type { KernelName } from "../kernel/kernel.js";
+import type { CostName } from "../network/costs.js";
+import type { InitName } from "../network/network.js";
+import type { EtaSchedule, Monitor } from "../network/sgd.js";
+
+export interface TrainConfig {
+  /** The option keys set on the command line or by the preset (the rest are defaults). */
+  given: ReadonlySet<string>;
+  sizes: number[];
+  epochs: number;
+  batchSize: number;
+  eta: number;
+  lambda: number;
+  cost: CostName;
+  init: InitName;
+  seed: number;
+  trainSize?: number;
+  validationSize: number;
+  testSize?: number;
+  eval: "test" | "validation";
+  dataDir?: string;
+  monitor: Monitor[];
+  earlyStopping?: number;
+  etaSchedule?: EtaSchedule;
+  save?: string;
+  saveBest: boolean;
+  load?: string;
+  preset?: PresetName;
+  kernel: KernelName;
+  threads: number;
+  json: boolean;
+  quiet: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+/** What commander hands over: every value as typed, nothing defaulted. */
+export type RawOptions = Record<string, string | boolean | undefined>;
+
+export const DEFAULT_SEED = 1;
+
+export const DEFAULTS = {
+  sizes: "784,30,10",
+  epochs: "30",
+  batchSize: "10",
+  eta: "3.0",
+  lambda: "0",
+  cost: "quadratic",
+  seed: String(DEFAULT_SEED),
+  validationSize: "10000",
+  eval: "test",
+  kernel: "wasm",
+} as const;
+
+export type PresetName = "ch1" | "ch3" | "ch3-long";
+
+/** The book's runs. Values are what the command line would say. */
+export const PRESETS: Record<PresetName, { about: string; values: Record<string, string> }> = {
+  ch1: {
+    about: "chapter 1: 784-30-10, 30 epochs, mini-batch 10, eta 3.0, quadratic cost, large init (book: ~95%)",
+    values: { sizes: "784,30,10", epochs: "30", batchSize: "10", eta: "3.0", cost: "quadratic", init: "large" },
+  },
+  ch3: {
+    about: "chapter 3: 784-100-10, cross-entropy, scaled init, eta 0.5, lambda 5.0, 30 epochs, mini-batch 10, scored on validation (book: 97.92%)",
+    values: {
+      sizes: "784,100,10", epochs: "30", batchSize: "10", eta: "0.5", lambda: "5.0",
+      cost: "cross-entropy", init: "scaled", eval: "validation",
+    },
+  },
+  "ch3-long": {
+    about: "ch3 with 60 epochs and eta 0.1 (book: 98.04%)",
+    values: {
+      sizes: "784,100,10", epochs: "60", batchSize: "10", eta: "0.1", lambda: "5.0",
+      cost: "cross-entropy", init: "scaled", eval: "validation",
+    },
+  },
+};
+
+const MONITORS: readonly Monitor[] = ["training-cost", "training-accuracy", "eval-cost", "eval-accuracy"];
+
+export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): TrainConfig {
+  const preset = raw.preset === undefined ? undefined : oneOf("--preset", str(raw.preset), Object.keys(PRESETS) as PresetName[]);
+  const pick = (key: string): string | undefined => {
+    const v = raw[key];
+    if (v !== undefined) return typeof v === "string" ? v : String(v);
+    return preset ? PRESETS[preset].values[key] : undefined;
+  };
+  const get = (key: keyof typeof DEFAULTS): string => pick(key) ?? DEFAULTS[key];
+  const cost = oneOf("--cost", get("cost"), ["quadratic", "cross-entropy"] as const);
+  const optional = (key: string, flag: string, parse: (flag: string, v: string) => number): number | undefined => {
+    const v = pick(key);
+    return v === undefined ? undefined : parse(flag, v);
+  };
+  const save = pick("save");
+  if (raw.saveBest && save === undefined) throw new UsageError("--save-best needs --save FILE");
+  const given = new Set([...Object.keys(raw).filter((k) => raw[k] !== undefined), ...Object.keys(preset ? PRESETS[preset].values : {})]);
+  return {
+    given,
+    sizes: parseSizes(get("sizes")),
+    epochs: positiveInt("--epochs", get("epochs")),
+    batchSize: positiveInt("--batch-size", get("batchSize")),
+    eta: positiveNumber("--eta", get("eta")),
+    lambda: nonNegativeNumber("--lambda", get("lambda")),
+    cost,
+    init: oneOf("--init", pick("init") ?? (cost === "cross-entropy" ? "scaled" : "large"), ["large", "scaled"] as const),
+    seed: seed(get("seed")),
+    trainSize: optional("trainSize", "--train-size", positiveInt),
+    validationSize: nonNegativeInt("--validation-size", get("validationSize")),
+    testSize: optional("testSize", "--test-size", positiveInt),
+    eval: oneOf("--eval", get("eval"), ["test", "validation"] as const),
+    dataDir: pick("dataDir"),
+    monitor: parseMonitors(pick("monitor")),
+    earlyStopping: optional("earlyStopping", "--early-stopping", positiveInt),
+    etaSchedule: pick("etaSchedule") === undefined ? undefined : parseSchedule(str(pick("etaSchedule"))),
+    save,
+    saveBest: raw.saveBest === true,
+    load: pick("load"),
+    preset,
+    kernel: oneOf("--kernel", get("kernel"), ["wasm", "js"] as const),
+    threads: optional("threads", "--threads", positiveInt) ?? os.availableParallelism(),
+    json: raw.json === true,
+    quiet: raw.quiet === true,
+    progress: raw.progress !== false,
+    color: raw.color !== false && !env.NO_COLOR,
+  };
+}
+
+function str(v: string | boolean | undefined): string {
+  return typeof v === "string" ? v : String(v);
+}
+
+export function parseSizes(text: string): number[] {
+  const parts = text.split(",").map((s) => s.trim());
+  const sizes = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  if (sizes.some((s) => !Number.isSafeInteger(s) || s < 1)) {
+    throw new UsageError(`--sizes "${text}": expected comma-separated positive integers, e.g. 784,30,10`);
+  }
+  if (sizes.length < 2) throw new UsageError(`--sizes "${text}": expected at least two layers (input and output), e.g. 784,30,10`);
+  return sizes;
+}
+
+export function positiveInt(flag: string, text: string): number {
+  const v = /^\+?\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${flag} "${text}": expected a positive integer`);
+  return v;
+}
+
+function nonNegativeInt(flag: string, text: string): number {
+  const v = /^\+?\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(v)) throw new UsageError(`${flag} "${text}": expected a non-negative integer`);
+  return v;
+}
+
+function seed(text: string): number {
+  const v = nonNegativeInt("--seed", text);
+  if (v > 0xffffffff) throw new UsageError(`--seed "${text}": expected an integer from 0 to 4294967295`);
+  return v;
+}
+
+function finiteNumber(flag: string, text: string, what: string): number {
+  const v = text.trim() === "" ? NaN : Number(text);
+  if (!Number.isFinite(v)) throw new UsageError(`${flag} "${text}": expected ${what}`);
+  return v;
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const v = finiteNumber(flag, text, "a positive finite number");
+  if (v <= 0) throw new UsageError(`${flag} "${text}": expected a positive finite number`);
+  return v;
+}
+
+function nonNegativeNumber(flag: string, text: string): number {
+  const v = finiteNumber(flag, text, "a finite number >= 0");
+  if (v < 0) throw new UsageError(`${flag} "${text}": expected a finite number >= 0`);
+  return v;
+}
+
+export function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`${flag} "${text}": expected one of ${choices.join(", ")}`);
+  }
+  return text as T;
+}
+
+function parseMonitors(text: string | undefined): Monitor[] {
+  if (text === undefined) return [];
+  return [...new Set(text.split(",").map((s) => oneOf("--monitor", s.trim(), MONITORS)))];
+}
+
+function parseSchedule(text: string): EtaSchedule {
+  const m = /^halve:(\d+):(\d+(?:\.\d+)?)$/.exec(text.trim());
+  const patience = m ? Number(m[1]) : NaN;
+  const factor = m ? Number(m[2]) : NaN;
+  if (!(patience >= 1 && factor > 1)) {
+    throw new UsageError(`--eta-schedule "${text}": expected halve:N:F with N >= 1 epochs and F > 1, e.g. halve:10:128`);
+  }
+  return { patience, factor };
+}

@@ -1,0 +1,108 @@
+// The two ways a run reports: lines for people (stdout, coloured only on a
+// terminal) or JSON Lines for scripts (stdout, one object per event, the
+// schema in README.md). Diagnostics always go to stderr.
+import chalk, { Chalk, type ChalkInstance } from "chalk";
+import type { EpochRecord, StopReason, TrainResult } from "../network/sgd.js";
+
+export interface RunInfo {
+  version: string;
+  config: Record<string, unknown>;
+  data: { training: number; validation: number; test: number; rows: number; cols: number; dataDir: string; evalSet: string };
+}
+
+export interface Summary {
+  epochs: number;
+  best?: EpochRecord;
+  seconds: number;
+  stoppedBy: StopReason;
+  saved?: string;
+}
+
+export interface Reporter {
+  start(info: RunInfo): void;
+  epoch(record: EpochRecord, isBest: boolean): void;
+  summary(summary: Summary): void;
+}
+
+export function summarise(result: TrainResult, seconds: number, saved?: string): Summary {
+  return { epochs: result.epochs.length, best: result.best, seconds, stoppedBy: result.stoppedBy, saved };
+}
+
+export function writeLine(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+export class JsonReporter implements Reporter {
+  start(info: RunInfo): void {
+    writeLine(JSON.stringify({ type: "config", version: info.version, ...info.config, data: info.data }));
+  }
+
+  epoch(record: EpochRecord): void {
+    writeLine(JSON.stringify({ type: "epoch", ...record }));
+  }
+
+  summary(s: Summary): void {
+    writeLine(JSON.stringify({
+      type: "summary",
+      epochs: s.epochs,
+      bestEpoch: s.best?.epoch ?? null,
+      bestCorrect: s.best?.correct ?? null,
+      total: s.best?.total ?? null,
+      bestAccuracy: s.best?.accuracy ?? null,
+      seconds: s.seconds,
+      stoppedBy: s.stoppedBy,
+      saved: s.saved ?? null,
+    }));
+  }
+}
+
+/** Colour only when asked for (no --no-color, no NO_COLOR) and stdout is a terminal. */
+export function makeChalk(color: boolean): ChalkInstance {
+  return new Chalk({ level: color && process.stdout.isTTY ? Math.max(chalk.level, 1) as 1 | 2 | 3 : 0 });
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+export class HumanReporter implements Reporter {
+  constructor(private readonly c: ChalkInstance, private readonly quiet: boolean) {}
+
+  start(info: RunInfo): void {
+    if (this.quiet) return;
+    const k = info.config;
+    const d = info.data;
+    writeLine(this.c.bold(`mnist-train ${info.version}: network ${(k.sizes as number[]).join("-")}, ${k.cost} cost, ${k.init} init`));
+    writeLine(`data: ${d.training} training, ${d.validation} validation, ${d.test} test images of ${d.rows}x${d.cols} from ${d.dataDir}; scoring ${d.evalSet}`);
+    const extras = [k.lambda ? `lambda ${k.lambda}` : "", k.preset ? `preset ${k.preset}` : ""].filter(Boolean).join(", ");
+    writeLine(`SGD: ${k.epochs} epochs, mini-batch ${k.batchSize}, eta ${k.eta}${extras ? ", " + extras : ""}, seed ${k.seed}; ${k.kernel} kernel, ${k.threads} thread${k.threads === 1 ? "" : "s"}`);
+  }
+
+  epoch(r: EpochRecord, isBest: boolean): void {
+    if (this.quiet) return;
+    const score = `${r.correct} / ${r.total}`;
+    const acc = `(${percent(r.accuracy)})`;
+    const monitors = [
+      r.trainingCost !== undefined ? `training cost ${r.trainingCost.toFixed(4)}` : "",
+      r.trainingAccuracy !== undefined ? `training accuracy ${percent(r.trainingAccuracy)}` : "",
+      r.evalCost !== undefined ? `eval cost ${r.evalCost.toFixed(4)}` : "",
+    ].filter(Boolean);
+    writeLine(
+      `Epoch ${r.epoch}: ${isBest ? this.c.green(score) : score} ${acc}` +
+      this.c.dim(`  ${r.seconds.toFixed(2)} s`) +
+      (monitors.length ? "  " + monitors.join(", ") : ""),
+    );
+  }
+
+  summary(s: Summary): void {
+    const why: Record<StopReason, string> = {
+      completed: "",
+      "early-stopping": " (early stopping: no better accuracy in the last epochs)",
+      "eta-schedule": " (eta schedule: eta fell to its floor)",
+      interrupted: " (interrupted)",
+    };
+    const best = s.best
+      ? `Best: epoch ${s.best.epoch}, ${s.best.correct} / ${s.best.total} (${percent(s.best.accuracy)})`
+      : "No epoch finished";
+    writeLine(this.c.bold(best) + `; ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} in ${s.seconds.toFixed(1)} s${why[s.stoppedBy]}`);
+    if (s.saved) writeLine(`Saved the network to ${s.saved}`);
+  }
+}

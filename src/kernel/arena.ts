@@ -1,0 +1,29 @@
+// One block of memory for every matrix the network touches: weights, biases,
+// activations, deltas and the gathered mini-batch. It is a shared
+// WebAssembly.Memory so that the same bytes can be handed, without copying,
+// to the WebAssembly kernel and to worker threads (its buffer is a
+// SharedArrayBuffer). Growing a shared memory never detaches earlier views.
+
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
+const ALIGN_BYTES = 16; // f64x2 loads like 16-byte alignment
+
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  private top: number;
+
+  constructor(memory?: WebAssembly.Memory) {
+    this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    this.top = ALIGN_BYTES; // byte 0 stays unused so no matrix sits at address 0
+  }
+
+  /** A zeroed Float64Array of `length` elements inside the arena. */
+  f64(length: number): Float64Array {
+    const start = this.top;
+    const end = start + length * 8;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
+    this.top = Math.ceil(end / ALIGN_BYTES) * ALIGN_BYTES;
+    return new Float64Array(this.memory.buffer, start, length);
+  }
+}

@@ -1,0 +1,39 @@
+// The matrix products backprop needs, in the three forms it uses them.
+// Matrices are row-major Float64Arrays addressed as (array, offset, leading
+// dimension), as in BLAS: element (i, j) of A is A[a + i*lda + j]. Offsets and
+// leading dimensions let a thread work on a block of rows or columns in place.
+// In every implementation the value of an output element depends only on its
+// own row and column of the operands, never on where it falls in a tile or
+// which thread computes it: that keeps threaded runs equal to one thread's.
+
+export type KernelName = "js" | "wasm";
+
+export interface Kernel {
+  readonly name: KernelName;
+
+  // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
+  gemmABt(
+    m: number, n: number, k: number,
+    A: Float64Array, a: number, lda: number,
+    B: Float64Array, b: number, ldb: number,
+    C: Float64Array, c: number, ldc: number,
+  ): void;
+
+  // A is (m, k), B is (k, n) -> C (m, n) = A · B
+  gemmAB(
+    m: number, n: number, k: number,
+    A: Float64Array, a: number, lda: number,
+    B: Float64Array, b: number, ldb: number,
+    C: Float64Array, c: number, ldc: number,
+  ): void;
+
+  // A is (k, m), B is (k, n) -> C (m, n) = beta·C + alpha·Aᵀ·B
+  // beta = 0 overwrites C (its old contents, even NaN, are not read).
+  gemmAtB(
+    m: number, n: number, k: number, alpha: number,
+    A: Float64Array, a: number, lda: number,
+    B: Float64Array, b: number, ldb: number,
+    beta: number,
+    C: Float64Array, c: number, ldc: number,
+  ): void;
+}

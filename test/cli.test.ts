@@ -1,0 +1,112 @@
+// The built command as a user runs it: output formats, exit codes, errors.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
+const SMALL = ["--epochs", "1", "--train-size", "1000", "--test-size", "500", "--validation-size", "1000"];
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("mnist-train (built bin)", () => {
+  it("--json writes only JSON Lines: config, one epoch record per epoch, summary", () => {
+    const r = cli([...SMALL, "--epochs", "2", "--json"]);
+    expect(r.code).toBe(0);
+    const records = r.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(records.map((x) => x.type)).toEqual(["config", "epoch", "epoch", "summary"]);
+    const [config, e1, e2, summary] = records;
+    expect(config).toMatchObject({ sizes: [784, 30, 10], epochs: 2, batchSize: 10, eta: 3, seed: 1, cost: "quadratic" });
+    expect(config.data).toMatchObject({ training: 1000, validation: 1000, test: 500, rows: 28, cols: 28, evalSet: "test" });
+    expect(typeof config.version).toBe("string");
+    for (const [i, e] of [e1, e2].entries()) {
+      expect(e.epoch).toBe(i + 1);
+      expect(e.total).toBe(500);
+      expect(e.accuracy).toBeCloseTo(e.correct / 500, 12);
+      expect(e.seconds).toBeGreaterThan(0);
+    }
+    expect(summary).toMatchObject({ epochs: 2, stoppedBy: "completed", total: 500 });
+    expect(summary.bestCorrect).toBe(Math.max(e1.correct, e2.correct));
+  });
+
+  it("prints the book's epoch lines, without colour when stdout is not a terminal", () => {
+    const r = cli(SMALL, { FORCE_COLOR: "1" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Epoch 1: \d+ \/ 500 \(\d+\.\d\d%\)/m);
+    expect(r.stdout).toMatch(/^Best: epoch 1, /m);
+    expect(r.stdout).not.toContain("\x1b[");
+    expect(r.stderr).toBe(""); // no progress bar off a terminal
+  });
+
+  it("the same seed gives the same output, another seed does not", () => {
+    const scores = (seed: string) => cli([...SMALL, "--seed", seed, "--json"]).stdout.split("\n").filter((l) => l.includes('"epoch"')).map((l) => JSON.parse(l).correct);
+    expect(scores("5")).toEqual(scores("5"));
+    expect(scores("5")).not.toEqual(scores("6"));
+  });
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-cli-"));
+  // one label, and an images file whose magic number says "labels"
+  fs.writeFileSync(path.join(dir, "train-labels-idx1-ubyte"), Buffer.from([0, 0, 8, 1, 0, 0, 0, 1, 0]));
+  fs.writeFileSync(path.join(dir, "train-images-idx3-ubyte"), Buffer.from([0, 0, 8, 1, 0, 0, 0, 0]));
+  const usage: [string, string[], RegExp][] = [
+    ["an unknown option", ["--bogus"], /unknown option '--bogus'/],
+    ["sizes that are not integers", ["--sizes", "784,abc,10"], /--sizes "784,abc,10": expected comma-separated positive integers/],
+    ["a single layer", ["--sizes", "784"], /expected at least two layers/],
+    ["a first size that is not the pixel count", ["--sizes", "100,30,10"], /starts with 100 inputs, but the images have 28x28 = 784 pixels/],
+    ["a last size that is not the class count", ["--sizes", "784,30,9"], /ends with 9 outputs, but there are 10 classes/],
+    ["zero epochs", ["--epochs", "0"], /--epochs "0": expected a positive integer/],
+    ["fractional epochs", ["--epochs", "1.5"], /--epochs "1.5": expected a positive integer/],
+    ["a negative batch size", ["--batch-size", "-3"], /--batch-size "-3": expected a positive integer/],
+    ["a zero eta", ["--eta", "0"], /--eta "0": expected a positive finite number/],
+    ["an infinite eta", ["--eta", "Infinity"], /--eta "Infinity": expected a positive finite number/],
+    ["a training set larger than the data", ["--train-size", "70000"], /--train-size 70000/],
+    ["a cost that does not exist", ["--cost", "hinge"], /hinge/],
+  ];
+  it.each(usage)("%s: exit 2 and one line on stderr", (_what, args, message) => {
+    const r = cli([...SMALL, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe("");
+  });
+
+  const data: [string, string[], RegExp][] = [
+    ["a missing data directory", ["--data-dir", path.join(dir, "nope")], /nope/],
+    ["a corrupt IDX file", ["--data-dir", dir], /train-images-idx3-ubyte: bad magic number 0x00000801, expected 0x00000803/],
+    ["a missing model file", ["--load", path.join(dir, "none.json")], /cannot read .*none\.json: no such file/],
+  ];
+  it.each(data)("%s: exit 1 and one line on stderr", (_what, args, message) => {
+    const r = cli([...SMALL, ...args]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("--version prints the package version", () => {
+    const r = cli(["--version"]);
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "../package.json"), "utf8"));
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("Ctrl-C ends the run with the summary so far and exit code 130", async () => {
+    const child = spawn(process.execPath, [BIN, "--epochs", "1000", "--train-size", "2000", "--test-size", "500"]);
+    let stdout = "";
+    const firstEpoch = new Promise<void>((resolve) => {
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d;
+        if (/Epoch 1:/.test(stdout)) resolve();
+      });
+    });
+    await firstEpoch;
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^Best: epoch \d+, .*\(interrupted\)$/m);
+  });
+});
