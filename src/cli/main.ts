@@ -3,6 +3,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { DataError, UsageError } from "../errors.js";
 import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
+import { benchCommand } from "./bench.js";
+import { evaluateCommand } from "./evaluate.js";
 import { trainCommand } from "./train.js";
 import { VERSION } from "./version.js";
 
@@ -16,6 +18,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "Neural Networks and Deep Learning, and print the accuracy after every epoch.")
     .version(VERSION, "-V, --version")
     .exitOverride()
+    .enablePositionalOptions() // flags after `evaluate` belong to evaluate, not to training
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text, write) => write(`mnist-train: ${text.replace(/^error: /, "")}`) });
 
@@ -49,11 +52,34 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--no-progress", "no progress bar (it is shown only when stderr is a terminal)")
     .option("--no-color", "no colour (also off with NO_COLOR or when stdout is not a terminal)")
     .action(async (opts: RawOptions) => setExit(await trainCommand(opts)));
+
+  program
+    .command("evaluate")
+    .description("score a saved network on the test set: accuracy, cost, confusion matrix, per-class accuracy")
+    .requiredOption("--model <file>", "a network saved by --save or by network2.py")
+    .option("--data-dir <dir>", "read the IDX files from DIR (default: the bundled MNIST)")
+    .option("--test-size <n>", "test examples (default: all)")
+    .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
+    .option("--json", "one JSON object on stdout instead of text")
+    .option("--no-color", "no colour")
+    .action(async (opts: RawOptions) => setExit(await evaluateCommand(opts)));
+
+  program
+    .command("bench")
+    .description("examples per second of per-example vs matrix-based backprop, per kernel and thread count, and GFLOP/s")
+    .option("--quick", "fewer and shorter measurements")
+    .option("--json", "JSON Lines on stdout instead of a table")
+    .action(async (opts: RawOptions) => setExit(await benchCommand(opts)));
   return program;
 }
 
 /** Runs the CLI and returns the exit code; nothing below here calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
+  // `mnist-train ... | head` closes stdout early: that ends the output, it is not an error
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? EXIT_OK);
+  });
   let code = EXIT_OK;
   const program = buildProgram((c) => (code = c));
   try {

@@ -9,7 +9,7 @@ import type { InitName } from "../network/network.js";
 import type { EtaSchedule, Monitor } from "../network/sgd.js";
 
 export interface TrainConfig {
-  /** The option keys set on the command line or by the preset (the rest are defaults). */
+  /** The option keys typed on the command line (not those a preset or default filled in). */
   given: ReadonlySet<string>;
   sizes: number[];
   epochs: number;
@@ -98,7 +98,7 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
   };
   const save = pick("save");
   if (raw.saveBest && save === undefined) throw new UsageError("--save-best needs --save FILE");
-  const given = new Set([...Object.keys(raw).filter((k) => raw[k] !== undefined), ...Object.keys(preset ? PRESETS[preset].values : {})]);
+  const given = new Set(Object.keys(raw).filter((k) => raw[k] !== undefined));
   return {
     given,
     sizes: parseSizes(get("sizes")),

@@ -61,7 +61,7 @@ export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color && process.stdout.isTTY ? Math.max(chalk.level, 1) as 1 | 2 | 3 : 0 });
 }
 
-const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+export const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 export class HumanReporter implements Reporter {
   constructor(private readonly c: ChalkInstance, private readonly quiet: boolean) {}

@@ -7,7 +7,7 @@ import { loadMnist, splitBook } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
 import { createKernel } from "../kernel/index.js";
 import { COSTS } from "../network/costs.js";
-import { SerialEngine } from "../network/engine.js";
+import { createEngine } from "../network/engine.js";
 import { fromBookJson, toBookJson } from "../network/model-file.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
@@ -32,12 +32,14 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   const rng = new Rng(config.seed);
   const network = startingNetwork(config, arena, rng);
   checkSizesFitData(network.sizes, train, config.load);
-  const engine = new SerialEngine(kernel, network, COSTS[config.cost], config.batchSize, arena);
+  const engine = await createEngine({ kernel, network, cost: COSTS[config.cost], batchSize: config.batchSize, arena, threads: config.threads,
+    datasets: [split.training, evaluation],
+  });
 
   const reporter: Reporter = config.json ? new JsonReporter() : new HumanReporter(makeChalk(config.color), config.quiet);
   reporter.start({
     version: VERSION,
-    config: { ...config, sizes: network.sizes, kernel: kernel.name, threads: engine.threads },
+    config: { ...config, given: undefined, sizes: network.sizes, kernel: kernel.name, threads: engine.threads },
     data: {
       training: split.training.count, validation: split.validation.count, test: split.test.count,
       rows: train.rows, cols: train.cols, dataDir, evalSet: config.eval,
@@ -78,8 +80,11 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
       () => interrupted,
     );
     progress.stop();
-    if (config.save) writeFileAtomic(config.save, toBookJson(result.bestNetwork ?? engine.network, config.cost));
-    reporter.summary(summarise(result, (performance.now() - t0) / 1000, config.save));
+    // --save-best saves the best finished epoch, so nothing when none finished
+    const toSave = config.saveBest ? (result.best && result.bestNetwork) : engine.network;
+    if (config.save && toSave) writeFileAtomic(config.save, toBookJson(toSave, config.cost));
+    else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
+    reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
     return result.stoppedBy === "interrupted" ? EXIT_INTERRUPTED : 0;
   } finally {
     progress.stop();

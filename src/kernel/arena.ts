@@ -19,11 +19,40 @@ export class Arena {
 
   /** A zeroed Float64Array of `length` elements inside the arena. */
   f64(length: number): Float64Array {
+    const start = this.take(length * 8); // before reading .buffer: growing replaces it
+    return new Float64Array(this.memory.buffer, start, length);
+  }
+
+  /** A zeroed Uint8Array of `length` bytes inside the arena. */
+  u8(length: number): Uint8Array {
+    const start = this.take(length);
+    return new Uint8Array(this.memory.buffer, start, length);
+  }
+
+  private take(bytes: number): number {
     const start = this.top;
-    const end = start + length * 8;
+    const end = start + bytes;
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
     this.top = Math.ceil(end / ALIGN_BYTES) * ALIGN_BYTES;
-    return new Float64Array(this.memory.buffer, start, length);
+    return start;
   }
+}
+
+/** Where a view sits in the arena's memory: enough to rebuild it in another thread. */
+export interface ViewLayout {
+  byteOffset: number;
+  length: number;
+}
+
+export function layoutOf(view: Float64Array | Uint8Array): ViewLayout {
+  return { byteOffset: view.byteOffset, length: view.length };
+}
+
+export function f64View(memory: WebAssembly.Memory, v: ViewLayout): Float64Array {
+  return new Float64Array(memory.buffer, v.byteOffset, v.length);
+}
+
+export function u8View(memory: WebAssembly.Memory, v: ViewLayout): Uint8Array {
+  return new Uint8Array(memory.buffer, v.byteOffset, v.length);
 }

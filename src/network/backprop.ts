@@ -20,11 +20,16 @@ export class Workspace {
   readonly delta: Float64Array[];
   readonly labels: Uint8Array;
 
-  constructor(sizes: readonly number[], capacity: number, arena: Arena) {
+  /** New buffers in `arena`, or views of buffers that already exist (in a worker thread). */
+  constructor(sizes: readonly number[], capacity: number, from: Arena | Omit<Workspace, "capacity">) {
     this.capacity = capacity;
-    this.activations = sizes.map((n) => arena.f64(capacity * n));
-    this.delta = sizes.slice(1).map((n) => arena.f64(capacity * n));
-    this.labels = new Uint8Array(capacity);
+    if (from instanceof Arena) {
+      this.activations = sizes.map((n) => from.f64(capacity * n));
+      this.delta = sizes.slice(1).map((n) => from.f64(capacity * n));
+      this.labels = from.u8(capacity);
+    } else {
+      ({ activations: this.activations, delta: this.delta, labels: this.labels } = from);
+    }
   }
 }
 
@@ -45,7 +50,7 @@ export function backward(kernel: Kernel, net: Network, ws: Workspace, m: number,
   const { sizes, weights } = net;
   const L = net.layers;
   const { activations, delta } = ws;
-  cost.delta(m, sizes[L], activations[L], ws.labels, delta[L - 1]); // BP1
+  cost.delta(m, sizes[L], 0, sizes[L], activations[L], ws.labels, delta[L - 1]); // BP1
   for (let l = L - 1; l > 0; l--) {
     const n = sizes[l];
     const nNext = sizes[l + 1];

@@ -10,8 +10,8 @@ export interface Cost {
   readonly bookName: "QuadraticCost" | "CrossEntropyCost";
   // a (n) at ao, one-hot target of `label` -> C_x
   fn(n: number, A: Float64Array, ao: number, label: number): number;
-  // A (m, n) output activations, labels (m) -> D (m, n) = ∂C/∂z (BP1)
-  delta(m: number, n: number, A: Float64Array, labels: Uint8Array, D: Float64Array): void;
+  // A (m, n) output activations, labels (m) -> columns j0..j1 of D (m, n) = ∂C/∂z (BP1)
+  delta(m: number, n: number, j0: number, j1: number, A: Float64Array, labels: Uint8Array, D: Float64Array): void;
 }
 
 const MAX_FINITE = Number.MAX_VALUE; // numpy's nan_to_num turns an infinite cost into this
@@ -28,9 +28,9 @@ export const quadratic: Cost = {
     return 0.5 * s;
   },
   // δ = (a - y) ∘ σ'(z), with σ'(z) = a(1 - a)
-  delta(m, n, A, labels, D) {
+  delta(m, n, j0, j1, A, labels, D) {
     for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
+      for (let j = j0; j < j1; j++) {
         const a = A[i * n + j];
         D[i * n + j] = (a - (j === labels[i] ? 1 : 0)) * a * (1 - a);
       }
@@ -48,9 +48,9 @@ export const crossEntropy: Cost = {
     return Math.min(s, MAX_FINITE);
   },
   // δ = a - y: σ'(z) cancels, which is why this cost learns faster
-  delta(m, n, A, labels, D) {
+  delta(m, n, j0, j1, A, labels, D) {
     for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) D[i * n + j] = A[i * n + j] - (j === labels[i] ? 1 : 0);
+      for (let j = j0; j < j1; j++) D[i * n + j] = A[i * n + j] - (j === labels[i] ? 1 : 0);
     }
   },
 };

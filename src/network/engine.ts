@@ -3,10 +3,10 @@
 // loop (sgd.ts) drives any engine; this one runs on the calling thread.
 import { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { argmaxRows } from "../kernel/activations.js";
 import type { Dataset } from "../data/dataset.js";
-import { gatherBatch, gatherRange } from "../data/batch.js";
+import { gatherBatch } from "../data/batch.js";
 import { backward, feedforward, update, Workspace } from "./backprop.js";
+import { scoreRange, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
 
@@ -26,6 +26,23 @@ export interface Engine {
   /** Accuracy (and, given a cost, the cost) of the network on ds. */
   evaluate(ds: Dataset, cost?: Cost, lambda?: number): Score;
   close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  kernel: Kernel;
+  network: Network;
+  cost: Cost;
+  batchSize: number;
+  arena: Arena;
+  threads: number;
+  /** Every dataset the engine will see (threads share them from the start). */
+  datasets: Dataset[];
+}
+
+/** The engine for a thread count: the calling thread alone, or it and worker threads. */
+export async function createEngine(o: EngineOptions): Promise<Engine> {
+  if (o.threads > 1) return (await import("./parallel.js")).ParallelEngine.start(o);
+  return new SerialEngine(o.kernel, o.network, o.cost, o.batchSize, o.arena);
 }
 
 /** Evaluation works on chunks this many examples high: big products, small buffers. */
@@ -52,22 +69,12 @@ export class SerialEngine implements Engine {
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {
-    const { kernel, network, ws, predicted } = this;
-    const L = network.layers;
-    const nOut = network.sizes[L];
-    let correct = 0;
-    let costSum = 0;
-    for (let s = 0; s < ds.count; s += EVAL_CHUNK) {
-      const m = Math.min(EVAL_CHUNK, ds.count - s);
-      gatherRange(ds, s, m, ws.activations[0], 0, ws.labels);
-      feedforward(kernel, network, ws, m);
-      argmaxRows(m, nOut, ws.activations[L], 0, nOut, predicted);
-      for (let i = 0; i < m; i++) {
-        if (predicted[i] === ws.labels[i]) correct++;
-        if (cost) costSum += cost.fn(nOut, ws.activations[L], i * nOut, ws.labels[i]);
-      }
-    }
-    return cost ? { correct, total: ds.count, cost: meanCost(costSum, ds.count, lambda, network) } : { correct, total: ds.count };
+    const n = this.network.sizes[this.network.layers];
+    const counts = new Uint32Array(n * n);
+    const costSum = scoreRange(this.kernel, this.network, this.ws, this.predicted, ds, 0, ds.count, counts, cost);
+    const score: Score = { correct: trace(counts, n), total: ds.count };
+    if (cost) score.cost = meanCost(costSum, ds.count, lambda, this.network);
+    return score;
   }
 
   async close(): Promise<void> {}

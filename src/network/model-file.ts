@@ -33,34 +33,41 @@ export function fromBookJson(text: string, source: string, arena: Arena): Loaded
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw bad("expected a JSON object with keys sizes, weights, biases, cost");
   const { sizes, weights, biases, cost } = doc as Record<string, unknown>;
   for (const [key, v] of Object.entries({ sizes, weights, biases, cost })) if (v === undefined) throw bad(`missing key "${key}"`);
-  if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isSafeInteger(s) && s > 0)) {
+  if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isSafeInteger(n) && n > 0)) {
     throw bad(`"sizes" must be a list of at least two positive integers, got ${JSON.stringify(sizes)}`);
   }
   const costName = (Object.keys(COSTS) as CostName[]).find((c) => COSTS[c].bookName === cost);
   if (!costName) throw bad(`"cost" is ${JSON.stringify(cost)}, expected "QuadraticCost" or "CrossEntropyCost"`);
-  const network = new Network(sizes as number[], arena);
-  const L = network.layers;
+  const L = sizes.length - 1;
   if (!Array.isArray(weights) || weights.length !== L) throw bad(`"weights" must hold ${L} layers`);
   if (!Array.isArray(biases) || biases.length !== L) throw bad(`"biases" must hold ${L} layers`);
+  // check every shape before allocating, so a huge "sizes" cannot ask for memory the file does not hold
   for (let l = 0; l < L; l++) {
-    const nIn = network.sizes[l];
-    const nOut = network.sizes[l + 1];
-    fillMatrix(weights[l], nOut, nIn, network.weights[l], `weights[${l}]`, bad);
-    fillMatrix(biases[l], nOut, 1, network.biases[l], `biases[${l}]`, bad);
+    checkShape(weights[l], sizes[l + 1], sizes[l], `weights[${l}]`, bad);
+    checkShape(biases[l], sizes[l + 1], 1, `biases[${l}]`, bad);
+  }
+  const network = new Network(sizes as number[], arena);
+  for (let l = 0; l < L; l++) {
+    fillMatrix(weights[l] as unknown[][], network.weights[l], `weights[${l}]`, bad);
+    fillMatrix(biases[l] as unknown[][], network.biases[l], `biases[${l}]`, bad);
   }
   return { network, cost: costName };
 }
 
-/** Copies a rows x cols list of lists of finite numbers into `out`, or says where it is wrong. */
-function fillMatrix(
-  v: unknown, rows: number, cols: number, out: Float64Array, name: string, bad: (what: string) => DataError,
-): void {
+/** Says where `v` is not a list of `rows` lists of `cols` entries. */
+function checkShape(v: unknown, rows: number, cols: number, name: string, bad: (what: string) => DataError): void {
   if (!Array.isArray(v) || v.length !== rows) throw bad(`${name} must be a list of ${rows} rows`);
   v.forEach((row: unknown, j) => {
     if (!Array.isArray(row) || row.length !== cols) throw bad(`${name}[${j}] must be a list of ${cols} numbers`);
-    row.forEach((x: unknown, i) => {
+  });
+}
+
+/** Copies a checked list of rows into `out`, or says which entry is not a finite number. */
+function fillMatrix(rows: unknown[][], out: Float64Array, name: string, bad: (what: string) => DataError): void {
+  rows.forEach((row, j) => {
+    row.forEach((x, i) => {
       if (typeof x !== "number" || !Number.isFinite(x)) throw bad(`${name}[${j}][${i}] is ${JSON.stringify(x)}, expected a finite number`);
-      out[j * cols + i] = x;
+      out[j * row.length + i] = x;
     });
   });
 }

@@ -7,15 +7,26 @@ import type { Rng } from "./rng.js";
 
 export type InitName = "large" | "scaled";
 
+export interface Parameters {
+  weights: Float64Array[];
+  biases: Float64Array[];
+}
+
 export class Network {
   readonly sizes: readonly number[];
   readonly weights: Float64Array[];
   readonly biases: Float64Array[];
 
-  constructor(sizes: readonly number[], arena: Arena) {
+  /** New zeroed parameters in `arena`, or views of parameters that already exist (in a worker thread). */
+  constructor(sizes: readonly number[], from: Arena | Parameters) {
     this.sizes = [...sizes];
-    this.biases = this.sizes.slice(1).map((y) => arena.f64(y));
-    this.weights = this.sizes.slice(1).map((y, l) => arena.f64(y * this.sizes[l]));
+    if (from instanceof Arena) {
+      this.biases = this.sizes.slice(1).map((y) => from.f64(y));
+      this.weights = this.sizes.slice(1).map((y, l) => from.f64(y * this.sizes[l]));
+    } else {
+      this.biases = from.biases;
+      this.weights = from.weights;
+    }
   }
 
   /** The number of weight layers (the book's num_layers - 1). */

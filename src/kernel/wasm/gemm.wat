@@ -41,8 +41,8 @@
     (param $pa i32) (param $lda i32)
     (param $pb i32) (param $ldb i32)
     (param $pc i32) (param $ldc i32)
-    (local $kp i32) (local $kt i32) (local $q i32)
-    (local $i i32) (local $j i32) (local $lastm i32) (local $lastn i32)
+    (local $kp i32) (local $q i32) (local $i i32) (local $j i32)
+    (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $ra0 i32) (local $ra1 i32) (local $cr i32) (local $cp i32)
     (local $rb0 i32) (local $rb1 i32) (local $rb2 i32) (local $rb3 i32)
     (local $a0 v128) (local $a1 v128) (local $b v128)
@@ -54,33 +54,25 @@
     (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
-    ;; bytes of k covered by whole pairs, and the byte offset of the odd
-    ;; tail element (-1 when k is even)
+    ;; bytes of k covered by whole pairs = byte offset of the odd tail element
     (local.set $kp (i32.shl (i32.shr_u (local.get $k) (i32.const 1)) (i32.const 4)))
-    (local.set $kt
-      (select
-        (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3))
-        (i32.const -1)
-        (i32.and (local.get $k) (i32.const 1))))
-    (local.set $lastm (i32.sub (local.get $m) (i32.const 1)))
-    (local.set $lastn (i32.sub (local.get $n) (i32.const 1)))
     (local.set $i (i32.const 0))
     (loop $rows
       ;; when m is odd the second row of the last tile repeats row m-1
       (local.set $ra0 (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
-      (local.set $ra1 (i32.add (local.get $pa)
-        (i32.mul (call $min (i32.add (local.get $i) (i32.const 1)) (local.get $lastm)) (local.get $lda))))
+      (local.set $ra1 (select (i32.add (local.get $ra0) (local.get $lda)) (local.get $ra0)
+        (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
       (local.set $cr (i32.add (local.get $pc) (i32.mul (local.get $i) (local.get $ldc))))
       (local.set $j (i32.const 0))
       (loop $cols
         ;; rows of B past n-1 repeat row n-1 (their results are not stored)
         (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
-        (local.set $rb1 (i32.add (local.get $pb)
-          (i32.mul (call $min (i32.add (local.get $j) (i32.const 1)) (local.get $lastn)) (local.get $ldb))))
-        (local.set $rb2 (i32.add (local.get $pb)
-          (i32.mul (call $min (i32.add (local.get $j) (i32.const 2)) (local.get $lastn)) (local.get $ldb))))
-        (local.set $rb3 (i32.add (local.get $pb)
-          (i32.mul (call $min (i32.add (local.get $j) (i32.const 3)) (local.get $lastn)) (local.get $ldb))))
+        (local.set $rb1 (select (i32.add (local.get $rb0) (local.get $ldb)) (local.get $rb0)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+        (local.set $rb2 (select (i32.add (local.get $rb1) (local.get $ldb)) (local.get $rb1)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
+        (local.set $rb3 (select (i32.add (local.get $rb2) (local.get $ldb)) (local.get $rb2)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
         (local.set $c00 (v128.const i64x2 0 0))
         (local.set $c01 (v128.const i64x2 0 0))
         (local.set $c02 (v128.const i64x2 0 0))
@@ -91,9 +83,9 @@
         (local.set $c13 (v128.const i64x2 0 0))
         (local.set $q (i32.const 0))
         (block $k_done
-          (br_if $k_done (i32.ge_u (local.get $q) (local.get $kp)))
+          (br_if $k_done (i32.eqz (local.get $kp)))
           (loop $k_pairs
-            ;; one B vector live at a time keeps the register count at 12
+            ;; one B vector live at a time: 8 + 3 registers and a temporary
             (local.set $a0 (v128.load (i32.add (local.get $ra0) (local.get $q))))
             (local.set $a1 (v128.load (i32.add (local.get $ra1) (local.get $q))))
             (local.set $b (v128.load (i32.add (local.get $rb0) (local.get $q))))
@@ -110,48 +102,73 @@
             (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $a1) (local.get $b))))
             (local.set $q (i32.add (local.get $q) (i32.const 16)))
             (br_if $k_pairs (i32.lt_u (local.get $q) (local.get $kp)))))
-        ;; store the real part of the tile: row i always, row i+1 if it exists;
-        ;; column j always, columns j+1..j+3 if they exist
+        ;; odd k: p = k-1 is even, so it joins lane 0 (load64_zero: lane 1
+        ;; adds 0·0); same step, same order as the pairs
+        (if (i32.and (local.get $k) (i32.const 1)) (then
+          (local.set $a0 (v128.load64_zero (i32.add (local.get $ra0) (local.get $kp))))
+          (local.set $a1 (v128.load64_zero (i32.add (local.get $ra1) (local.get $kp))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb0) (local.get $kp))))
+          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a0) (local.get $b))))
+          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a1) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb1) (local.get $kp))))
+          (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a0) (local.get $b))))
+          (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a1) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb2) (local.get $kp))))
+          (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $a0) (local.get $b))))
+          (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $a1) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb3) (local.get $kp))))
+          (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $a0) (local.get $b))))
+          (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $a1) (local.get $b))))))
+        ;; lane 0 + lane 1 of two accumulators at once: [x.0, y.0] + [x.1, y.1]
+        ;; gives columns (j, j+1) in c00 and (j+2, j+3) in c02, and so on
+        (local.set $c00 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c00) (local.get $c01))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c00) (local.get $c01))))
+        (local.set $c02 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c02) (local.get $c03))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c02) (local.get $c03))))
+        (local.set $c10 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c10) (local.get $c11))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c10) (local.get $c11))))
+        (local.set $c12 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c12) (local.get $c13))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c12) (local.get $c13))))
         (local.set $cp (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 3))))
-        (f64.store (local.get $cp)
-          (call $hsum (local.get $c00) (local.get $ra0) (local.get $rb0) (local.get $kt)))
-        (if (i32.lt_s (local.get $j) (local.get $lastn)) (then
-          (f64.store offset=8 (local.get $cp)
-            (call $hsum (local.get $c01) (local.get $ra0) (local.get $rb1) (local.get $kt)))
-          (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $lastn)) (then
-            (f64.store offset=16 (local.get $cp)
-              (call $hsum (local.get $c02) (local.get $ra0) (local.get $rb2) (local.get $kt)))
-            (if (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $lastn)) (then
-              (f64.store offset=24 (local.get $cp)
-                (call $hsum (local.get $c03) (local.get $ra0) (local.get $rb3) (local.get $kt)))))))))
-        (if (i32.lt_s (local.get $i) (local.get $lastm)) (then
-          (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-          (f64.store (local.get $cp)
-            (call $hsum (local.get $c10) (local.get $ra1) (local.get $rb0) (local.get $kt)))
-          (if (i32.lt_s (local.get $j) (local.get $lastn)) (then
-            (f64.store offset=8 (local.get $cp)
-              (call $hsum (local.get $c11) (local.get $ra1) (local.get $rb1) (local.get $kt)))
-            (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $lastn)) (then
-              (f64.store offset=16 (local.get $cp)
-                (call $hsum (local.get $c12) (local.get $ra1) (local.get $rb2) (local.get $kt)))
-              (if (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $lastn)) (then
-                (f64.store offset=24 (local.get $cp)
-                  (call $hsum (local.get $c13) (local.get $ra1) (local.get $rb3) (local.get $kt)))))))))))
+        (if (i32.and
+              (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+              (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n)))
+          (then
+            ;; the whole tile is real
+            (v128.store (local.get $cp) (local.get $c00))
+            (v128.store offset=16 (local.get $cp) (local.get $c02))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+            (v128.store (local.get $cp) (local.get $c10))
+            (v128.store offset=16 (local.get $cp) (local.get $c12)))
+          (else
+            ;; an edge tile: a clamped row or column holds the very bits of
+            ;; row m-1 or column n-1 (same operands, same code), so it is
+            ;; stored over that element again instead of being branched
+            ;; around; the byte steps to columns 1..3 and to row 1 clamp too
+            (local.set $o1 (select (i32.const 8) (i32.const 0)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+            (local.set $o2 (select (i32.const 16) (local.get $o1)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
+            (local.set $o3 (select (i32.const 24) (local.get $o2)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
+            (f64.store (local.get $cp) (f64x2.extract_lane 0 (local.get $c00)))
+            (f64.store (i32.add (local.get $cp) (local.get $o1)) (f64x2.extract_lane 1 (local.get $c00)))
+            (f64.store (i32.add (local.get $cp) (local.get $o2)) (f64x2.extract_lane 0 (local.get $c02)))
+            (f64.store (i32.add (local.get $cp) (local.get $o3)) (f64x2.extract_lane 1 (local.get $c02)))
+            (local.set $cp (select (i32.add (local.get $cp) (local.get $ldc)) (local.get $cp)
+              (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
+            (f64.store (local.get $cp) (f64x2.extract_lane 0 (local.get $c10)))
+            (f64.store (i32.add (local.get $cp) (local.get $o1)) (f64x2.extract_lane 1 (local.get $c10)))
+            (f64.store (i32.add (local.get $cp) (local.get $o2)) (f64x2.extract_lane 0 (local.get $c12)))
+            (f64.store (i32.add (local.get $cp) (local.get $o3)) (f64x2.extract_lane 1 (local.get $c12)))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
-
-  ;; Finishes one element of gemm_abt: lane0 + lane1, then the odd-k tail
-  ;; product (kt = its byte offset in both rows, or -1 when k is even).
-  (func $hsum (param $acc v128) (param $ra i32) (param $rb i32) (param $kt i32) (result f64)
-    (local $s f64)
-    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
-    (if (i32.ge_s (local.get $kt) (i32.const 0)) (then
-      (local.set $s (f64.add (local.get $s)
-        (f64.mul (f64.load (i32.add (local.get $ra) (local.get $kt)))
-                 (f64.load (i32.add (local.get $rb) (local.get $kt))))))))
-    (local.get $s))
 
   ;; A is (k, m), B is (k, n) -> C (m, n) = beta·C + alpha·Aᵀ·B
   ;; The weight update W = beta·W + alpha·Δᵀ·A_prev (k = mini-batch size).
@@ -190,16 +207,16 @@
   ;; Vectorised along n, where B and C rows are contiguous: a tile of 4 rows
   ;; i × 4 columns j (2 f64x2 blocks) keeps 8 accumulators over all of p,
   ;; each step loading 2 B vectors and 4 splatted A scalars; C is read and
-  ;; written once per tile. Rows past m-1 repeat row m-1 and are not stored;
-  ;; the last column block is shifted left to end at column n-1 and stores
-  ;; only the columns not done yet (so C is never read after it was written).
+  ;; written once per tile. Rows past m-1 repeat row m-1 and are not stored.
+  ;; A last partial block of columns goes to $outer_edge, so that nothing
+  ;; after the hot loop here is a call (V8 would spill the accumulators).
   (func $outer
     (param $m i32) (param $n i32) (param $k i32) (param $alpha f64)
     (param $pa i32) (param $si i32) (param $sp i32)
     (param $pb i32) (param $ldb i32)
     (param $beta f64)
     (param $pc i32) (param $ldc i32)
-    (local $i i32) (local $j i32) (local $jj i32) (local $first i32) (local $p i32) (local $rem i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $rem i32)
     (local $ra i32) (local $d1 i32) (local $d2 i32) (local $d3 i32)
     (local $pA i32) (local $pB i32) (local $cr i32) (local $cp i32)
     (local $va v128) (local $vb v128)
@@ -208,8 +225,9 @@
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (if (i32.le_s (local.get $m) (i32.const 0)) (then (return)))
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    ;; too narrow for a 4-column block: scalar loop, same order and roundings
-    (if (i32.lt_s (local.get $n) (i32.const 4)) (then
+    ;; too narrow for a 4-column block (or k = 0): scalar loop, same order
+    ;; and roundings
+    (if (i32.or (i32.lt_s (local.get $n) (i32.const 4)) (i32.le_s (local.get $k) (i32.const 0))) (then
       (call $outer_narrow
         (local.get $m) (local.get $n) (local.get $k) (local.get $alpha)
         (local.get $pa) (local.get $si) (local.get $sp)
@@ -224,18 +242,15 @@
       ;; other rows stop at row m-1
       (local.set $rem (i32.sub (i32.sub (local.get $m) (i32.const 1)) (local.get $i)))
       (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $si))))
-      (local.set $d1 (i32.mul (call $min (i32.const 1) (local.get $rem)) (local.get $si)))
-      (local.set $d2 (i32.mul (call $min (i32.const 2) (local.get $rem)) (local.get $si)))
-      (local.set $d3 (i32.mul (call $min (i32.const 3) (local.get $rem)) (local.get $si)))
+      (local.set $d1 (i32.mul (select (i32.const 1) (local.get $rem) (i32.ge_s (local.get $rem) (i32.const 1))) (local.get $si)))
+      (local.set $d2 (i32.mul (select (i32.const 2) (local.get $rem) (i32.ge_s (local.get $rem) (i32.const 2))) (local.get $si)))
+      (local.set $d3 (i32.mul (select (i32.const 3) (local.get $rem) (i32.ge_s (local.get $rem) (i32.const 3))) (local.get $si)))
       (local.set $cr (i32.add (local.get $pc) (i32.mul (local.get $i) (local.get $ldc))))
       (local.set $j (i32.const 0))
       (loop $cols
-        ;; jj = first column of the block, n-4 for a last partial block
-        (local.set $jj
-          (select (local.get $j) (i32.sub (local.get $n) (i32.const 4))
-            (i32.le_s (i32.add (local.get $j) (i32.const 4)) (local.get $n))))
+        ;; the whole blocks: n >= 4 makes the first one exist
         (local.set $pA (local.get $ra))
-        (local.set $pB (i32.add (local.get $pb) (i32.shl (local.get $jj) (i32.const 3))))
+        (local.set $pB (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3))))
         (local.set $c00 (v128.const i64x2 0 0))
         (local.set $c01 (v128.const i64x2 0 0))
         (local.set $c10 (v128.const i64x2 0 0))
@@ -244,102 +259,134 @@
         (local.set $c21 (v128.const i64x2 0 0))
         (local.set $c30 (v128.const i64x2 0 0))
         (local.set $c31 (v128.const i64x2 0 0))
+        ;; k >= 1 here, so the loop tests at the bottom only
         (local.set $p (local.get $k))
-        (block $k_done
-          (br_if $k_done (i32.le_s (local.get $p) (i32.const 0)))
-          (loop $k_steps
-            (local.set $b0 (v128.load (local.get $pB)))
-            (local.set $b1 (v128.load offset=16 (local.get $pB)))
-            (local.set $a (v128.load64_splat (local.get $pA)))
-            (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
-            (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
-            (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d1))))
-            (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
-            (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
-            (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d2))))
-            (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
-            (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
-            (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d3))))
-            (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
-            (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
-            (local.set $pA (i32.add (local.get $pA) (local.get $sp)))
-            (local.set $pB (i32.add (local.get $pB) (local.get $ldb)))
-            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-            (br_if $k_steps (i32.gt_s (local.get $p) (i32.const 0)))))
-        (local.set $cp (i32.add (local.get $cr) (i32.shl (local.get $jj) (i32.const 3))))
-        (if (i32.eq (local.get $jj) (local.get $j))
+        (loop $k_steps
+          (local.set $b0 (v128.load (local.get $pB)))
+          (local.set $b1 (v128.load offset=16 (local.get $pB)))
+          (local.set $a (v128.load64_splat (local.get $pA)))
+          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d1))))
+          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d2))))
+          (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d3))))
+          (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $pA (i32.add (local.get $pA) (local.get $sp)))
+          (local.set $pB (i32.add (local.get $pB) (local.get $ldb)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br_if $k_steps (local.get $p)))
+        ;; finish two vectors per real row
+        (local.set $cp (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 3))))
+        (if (f64.eq (local.get $beta) (f64.const 0))
           (then
-            ;; a whole new block: finish two vectors per real row
-            (if (f64.eq (local.get $beta) (f64.const 0))
-              (then
-                (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c00)))
-                (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c01)))
-                (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
+            (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c00)))
+            (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c01)))
+            (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
+              (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+              (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c10)))
+              (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c11)))
+              (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c20)))
+                (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c21)))
+                (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
                   (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                  (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c10)))
-                  (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c11)))
-                  (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
-                    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                    (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c20)))
-                    (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c21)))
-                    (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
-                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                      (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c30)))
-                      (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c31))))))))))
-              (else
+                  (v128.store (local.get $cp) (f64x2.mul (local.get $va) (local.get $c30)))
+                  (v128.store offset=16 (local.get $cp) (f64x2.mul (local.get $va) (local.get $c31))))))))))
+          (else
+            (v128.store (local.get $cp) (f64x2.add
+              (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
+              (f64x2.mul (local.get $va) (local.get $c00))))
+            (v128.store offset=16 (local.get $cp) (f64x2.add
+              (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
+              (f64x2.mul (local.get $va) (local.get $c01))))
+            (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
+              (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+              (v128.store (local.get $cp) (f64x2.add
+                (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
+                (f64x2.mul (local.get $va) (local.get $c10))))
+              (v128.store offset=16 (local.get $cp) (f64x2.add
+                (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
+                (f64x2.mul (local.get $va) (local.get $c11))))
+              (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
                 (v128.store (local.get $cp) (f64x2.add
                   (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
-                  (f64x2.mul (local.get $va) (local.get $c00))))
+                  (f64x2.mul (local.get $va) (local.get $c20))))
                 (v128.store offset=16 (local.get $cp) (f64x2.add
                   (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
-                  (f64x2.mul (local.get $va) (local.get $c01))))
-                (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
+                  (f64x2.mul (local.get $va) (local.get $c21))))
+                (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
                   (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
                   (v128.store (local.get $cp) (f64x2.add
                     (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
-                    (f64x2.mul (local.get $va) (local.get $c10))))
+                    (f64x2.mul (local.get $va) (local.get $c30))))
                   (v128.store offset=16 (local.get $cp) (f64x2.add
                     (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
-                    (f64x2.mul (local.get $va) (local.get $c11))))
-                  (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
-                    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                    (v128.store (local.get $cp) (f64x2.add
-                      (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
-                      (f64x2.mul (local.get $va) (local.get $c20))))
-                    (v128.store offset=16 (local.get $cp) (f64x2.add
-                      (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
-                      (f64x2.mul (local.get $va) (local.get $c21))))
-                    (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
-                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                      (v128.store (local.get $cp) (f64x2.add
-                        (f64x2.mul (local.get $vb) (v128.load (local.get $cp)))
-                        (f64x2.mul (local.get $va) (local.get $c30))))
-                      (v128.store offset=16 (local.get $cp) (f64x2.add
-                        (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))
-                        (f64x2.mul (local.get $va) (local.get $c31)))))))))))))
-          (else
-            ;; the shifted last block: only columns j..n-1 are new, i.e.
-            ;; from column first = j - jj (1..3) of the tile, lane by lane; then
-            ;; j + 4 > n ends the row
-            (local.set $first (i32.sub (local.get $j) (local.get $jj)))
-            (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
-              (local.get $c00) (local.get $c01))
-            (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
-              (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-              (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
-                (local.get $c10) (local.get $c11))
-              (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
-                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
-                  (local.get $c20) (local.get $c21))
-                (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
-                  (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
-                  (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
-                    (local.get $c30) (local.get $c31))))))))))
+                    (f64x2.mul (local.get $va) (local.get $c31))))))))))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))
+        (br_if $cols (i32.le_s (i32.add (local.get $j) (i32.const 4)) (local.get $n))))
+      ;; columns j..n-1 (1 to 3 of them) are left: a block shifted left to
+      ;; end at column n-1, storing only its last n - j columns
+      (if (i32.lt_s (local.get $j) (local.get $n)) (then
+        (call $outer_edge (local.get $k) (local.get $alpha) (local.get $beta)
+          (local.get $ra) (local.get $d1) (local.get $d2) (local.get $d3) (local.get $sp)
+          (i32.add (local.get $pb) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 3))) (local.get $ldb)
+          (i32.add (local.get $cr) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 3))) (local.get $ldc)
+          (local.get $rem) (i32.sub (local.get $j) (i32.sub (local.get $n) (i32.const 4))))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+
+  ;; The last, shifted column block of one row tile of $outer: the same k
+  ;; loop over the 4 columns at pB (k >= 1), then for each real row (rem as
+  ;; in $outer) only the columns first..3 of the block, which are new.
+  (func $outer_edge
+    (param $k i32) (param $alpha f64) (param $beta f64)
+    (param $pA i32) (param $d1 i32) (param $d2 i32) (param $d3 i32) (param $sp i32)
+    (param $pB i32) (param $ldb i32) (param $cp i32) (param $ldc i32)
+    (param $rem i32) (param $first i32)
+    ;; wasm zeroes locals, so the accumulators start at +0
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (loop $k_steps
+      (local.set $b0 (v128.load (local.get $pB)))
+      (local.set $b1 (v128.load offset=16 (local.get $pB)))
+      (local.set $a (v128.load64_splat (local.get $pA)))
+      (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
+      (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d1))))
+      (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
+      (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d2))))
+      (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
+      (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load64_splat (i32.add (local.get $pA) (local.get $d3))))
+      (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
+      (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $pA (i32.add (local.get $pA) (local.get $sp)))
+      (local.set $pB (i32.add (local.get $pB) (local.get $ldb)))
+      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+      (br_if $k_steps (local.get $k)))
+    (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
+      (local.get $c00) (local.get $c01))
+    (if (i32.ge_s (local.get $rem) (i32.const 1)) (then
+      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+      (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
+        (local.get $c10) (local.get $c11))
+      (if (i32.ge_s (local.get $rem) (i32.const 2)) (then
+        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+        (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
+          (local.get $c20) (local.get $c21))
+        (if (i32.ge_s (local.get $rem) (i32.const 3)) (then
+          (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+          (call $edge_row (local.get $cp) (local.get $first) (local.get $alpha) (local.get $beta)
+            (local.get $c30) (local.get $c31)))))))))
 
   ;; Finishes the columns first..3 of one tile row (v0 = columns 0,1; v1 = 2,3)
   ;; into C at byte address cp (the tile's column 0), one lane at a time.
@@ -398,7 +445,4 @@
         (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
-
-  (func $min (param $x i32) (param $y i32) (result i32)
-    (select (local.get $x) (local.get $y) (i32.lt_s (local.get $x) (local.get $y))))
 )

