@@ -14,7 +14,7 @@ export const EXIT_USAGE = 2;
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("mnist-train")
-    .description("Train a fully-connected sigmoid network on MNIST with mini-batch SGD, as in Nielsen's\n" +
+    .description("Train a fully-connected sigmoid network on MNIST with mini-batch SGD, as in Nielsen's " +
       "Neural Networks and Deep Learning, and print the accuracy after every epoch.")
     .version(VERSION, "-V, --version")
     .exitOverride()
@@ -22,7 +22,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text, write) => write(`mnist-train: ${text.replace(/^error: /, "")}`) });
 
-  const presetList = Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.about}`).join("\n");
+  const presetList = Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(9)} ${p.about}`).join("\n");
   program
     .option("--sizes <list>", `neurons per layer, input to output (default: ${DEFAULTS.sizes})`)
     .option("--epochs <n>", `training epochs (default: ${DEFAULTS.epochs})`)
@@ -44,13 +44,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--save <file>", "write the trained network as network2.py's JSON")
     .option("--save-best", "with --save, keep the epoch with the best eval accuracy rather than the last")
     .option("--load <file>", "start from a network saved by --save or by network2.py")
-    .addOption(new Option("--preset <name>", "the book's runs; explicit flags override them:\n" + presetList).choices(Object.keys(PRESETS)))
+    .addOption(new Option("--preset <name>", "one of the book's runs (see Presets below); explicit flags override it").choices(Object.keys(PRESETS)))
     .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
-    .option("--threads <n>", "worker threads (default: the number of cores)")
+    .option("--threads <n>", "threads that train and evaluate together (default: the number of cores)")
     .option("--json", "JSON Lines on stdout instead of text")
     .option("--quiet", "print only the summary")
     .option("--no-progress", "no progress bar (it is shown only when stderr is a terminal)")
     .option("--no-color", "no colour (also off with NO_COLOR or when stdout is not a terminal)")
+    .addHelpText("after", `\nPresets:\n${presetList}\n\nExamples:\n` +
+      "  mnist-train --sizes 784,30,10                  chapter 1: about 95% after 30 epochs\n" +
+      "  mnist-train --preset ch3 --save net.json       chapter 3, then: mnist-train evaluate --model net.json\n" +
+      "  mnist-train --epochs 5 --json | jq -c 'select(.type==\"epoch\")'")
     .action(async (opts: RawOptions) => setExit(await trainCommand(opts)));
 
   program

@@ -34,15 +34,16 @@ let compiled: WebAssembly.Module | undefined;
 export function wasmModule(): WebAssembly.Module {
   if (compiled) return compiled;
   let bytes: Buffer | undefined;
+  let where = fileURLToPath(CANDIDATES[0]);
   for (const url of CANDIDATES) {
     try {
       bytes = readFileSync(url);
+      where = fileURLToPath(url);
       break;
     } catch {
       // try the next place
     }
   }
-  const where = fileURLToPath(CANDIDATES[0]);
   if (!bytes) throw new Error(`WebAssembly kernel not found at ${where} (run npm run build)`);
   try {
     compiled = new WebAssembly.Module(bytes);

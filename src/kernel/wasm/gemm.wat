@@ -15,16 +15,18 @@
 ;; element may depend only on its own row and column of the operands and on the
 ;; dims, never on where it falls in a tile or at an edge:
 ;;   gemm_abt: C(i,j) is a dot product along k in one f64x2 accumulator
-;;     starting at +0: lane 0 adds the products of even p, lane 1 of odd p,
-;;     each in increasing p; then s = lane0 + lane1; then, if k is odd,
-;;     s += A(i,k-1)·B(j,k-1). Edge tiles clamp their missing rows/columns to
-;;     the last real one and throw those results away, so edges run the very
-;;     same code as the interior.
+;;     starting at +0: lane 0 adds the products of even p, lane 1 those of
+;;     odd p, each in increasing p (when k is odd the last product, p = k-1,
+;;     is even and is added to lane 0 last, lane 1 getting +0·0); then
+;;     C(i,j) = lane0 + lane1. Edge tiles clamp their missing rows/columns
+;;     to the last real one, so edges run the very same code as the interior.
 ;;   gemm_atb, gemm_ab: C(i,j) is one lane of an accumulator (or one scalar,
 ;;     in the narrow n < 4 path) adding A(i,p)·B(p,j) in increasing p from +0,
 ;;     the reference order; then C = alpha·s (beta = 0, C not read) or
-;;     C = beta·C + alpha·s, with the same two roundings in the vector and the
-;;     scalar code.
+;;     C = beta·C + alpha·s, with the same roundings in the vector and the
+;;     scalar code. Edge rows are clamped like gemm_abt's; a last partial
+;;     block of columns is shifted left to end at column n-1 (lanes do not
+;;     differ), and only elements not yet written are stored.
 ;;
 ;; Tile sizes fit x64's 16 xmm registers (V8 keeps one as scratch): 8 f64x2
 ;; accumulators plus the operand vectors of one step, so nothing spills.
