@@ -8,6 +8,7 @@ export interface RunInfo {
   version: string;
   config: Record<string, unknown>;
   data: { training: number; validation: number; test: number; rows: number; cols: number; dataDir: string; evalSet: string };
+  startupSeconds: number;
 }
 
 export interface Summary {
@@ -34,7 +35,7 @@ export function writeLine(line: string): void {
 
 export class JsonReporter implements Reporter {
   start(info: RunInfo): void {
-    writeLine(JSON.stringify({ type: "config", version: info.version, ...info.config, data: info.data }));
+    writeLine(JSON.stringify({ type: "config", version: info.version, ...info.config, data: info.data, startupSeconds: info.startupSeconds }));
   }
 
   epoch(record: EpochRecord): void {

@@ -44,6 +44,7 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
       training: split.training.count, validation: split.validation.count, test: split.test.count,
       rows: train.rows, cols: train.cols, dataDir, evalSet: config.eval,
     },
+    startupSeconds: performance.now() / 1000, // since the process started: data loaded, workers up
   });
 
   const progress = new EpochProgress(progressWanted(config.progress, config.quiet || config.json));
