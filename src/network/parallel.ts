@@ -2,14 +2,22 @@
 // workers run a Team (team.ts) over one shared WebAssembly.Memory that holds
 // the network and every buffer. Datasets are shared, not copied: their bytes
 // live in SharedArrayBuffers.
+//
+// A team meets at a few barriers per mini-batch, which is fast while each
+// thread has a core and very slow when other work takes one. Since the team
+// computes exactly what one thread computes, the engine may train any run of
+// mini-batches on the calling thread alone without changing a single bit: it
+// times both ways on a few mini-batches now and then and trains with the
+// faster. Evaluation (one barrier per pass) always uses the team.
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Dataset } from "../data/dataset.js";
 import { layoutOf } from "../kernel/arena.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
+import { ModeChooser } from "./mode-chooser.js";
 import type { Cost } from "./costs.js";
-import { EVAL_CHUNK, meanCost, type Engine, type EngineOptions, type Score } from "./engine.js";
+import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
 import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
 
 export class ParallelEngine implements Engine {
@@ -21,7 +29,10 @@ export class ParallelEngine implements Engine {
     private readonly order: Uint32Array,
     private readonly ids: Map<Dataset, number>,
     private readonly workers: Worker[],
+    private readonly alone: SerialEngine,
   ) {}
+
+  private readonly chooser = new ModeChooser();
 
   static async start(o: EngineOptions): Promise<ParallelEngine> {
     const { arena, network, threads } = o;
@@ -43,13 +54,28 @@ export class ParallelEngine implements Engine {
     const module = o.kernel.name === "wasm" ? wasmModule() : undefined;
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
     const ids = new Map(o.datasets.map((d, i) => [d, i]));
-    return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers);
+    const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena);
+    return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers, alone);
   }
 
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void {
+    const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
-    this.team.issue(Command.Train, this.id(ds), start, end, batchSize, eta, decay);
-    this.team.run();
+    for (const run of this.chooser.plan(start, end, batchSize)) {
+      const t0 = performance.now();
+      if (run.team) {
+        this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay);
+        this.team.run();
+      } else {
+        this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay);
+      }
+      this.chooser.record(run, performance.now() - t0);
+    }
+  }
+
+  /** The share of training examples the team trained (the rest ran on the calling thread). */
+  get teamShare(): number {
+    return this.chooser.teamShare;
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {

@@ -1,0 +1,60 @@
+// Decides, run of mini-batches by run, whether the team or the calling
+// thread alone trains faster right now. Both give identical numbers, so this
+// is only about speed: now and then a few mini-batches are timed the other
+// way. The way in use is timed as a moving average; a probe's figure stands
+// for the other way as it is (it is the freshest news of a way not in use).
+
+export interface Run {
+  team: boolean;
+  start: number;
+  end: number;
+}
+
+/** Mini-batches timed the other way in a probe: enough to see a barrier stall, too few to cost much. */
+const PROBE_BATCHES = 16;
+const MIN_INTERVAL = 2;
+const MAX_INTERVAL = 64;
+const SMOOTHING = 0.3;
+
+export class ModeChooser {
+  private cost = { team: NaN, alone: NaN }; // ms per example
+  private useTeam = true;
+  private interval = MIN_INTERVAL; // slices between probes, doubled while probes agree
+  private untilProbe = 1; // the first slice probes at once, so both ways have a figure
+  private examples = { team: 0, alone: 0 };
+
+  /** Splits examples [start, end) into a probe (sometimes) and the rest, each with its way. */
+  plan(start: number, end: number, batchSize: number): Run[] {
+    if (--this.untilProbe > 0) return [{ team: this.useTeam, start, end }];
+    const split = Math.min(end, start + PROBE_BATCHES * batchSize);
+    const runs = [{ team: !this.useTeam, start, end: split }];
+    if (split < end) runs.push({ team: this.useTeam, start: split, end });
+    return runs;
+  }
+
+  record(run: Run, ms: number): void {
+    const n = run.end - run.start;
+    const key = run.team ? "team" : "alone";
+    const perExample = ms / n;
+    this.examples[key] += n;
+    if (run.team === this.useTeam) {
+      const old = this.cost[key];
+      this.cost[key] = Number.isNaN(old) ? perExample : old + SMOOTHING * (perExample - old);
+      return;
+    }
+    // a probe: switch if the other way is now faster, else probe less often
+    this.cost[key] = perExample;
+    if (this.cost.team <= this.cost.alone !== this.useTeam && !Number.isNaN(this.cost[this.useTeam ? "team" : "alone"])) {
+      this.useTeam = !this.useTeam;
+      this.interval = MIN_INTERVAL;
+    } else {
+      this.interval = Math.min(MAX_INTERVAL, this.interval * 2);
+    }
+    this.untilProbe = this.interval;
+  }
+
+  get teamShare(): number {
+    const total = this.examples.team + this.examples.alone;
+    return total ? this.examples.team / total : 1;
+  }
+}

@@ -1,0 +1,33 @@
+// The threaded engine's choice between the team and the calling thread alone.
+import { describe, expect, it } from "vitest";
+import { ModeChooser, type Run } from "../src/network/mode-chooser.js";
+
+/** Plans one slice of 250 mini-batches of 10 and times each run at the given ms per example. */
+function slice(chooser: ModeChooser, msPerExample: { team: number; alone: number }): Run[] {
+  const runs = chooser.plan(0, 2500, 10);
+  for (const run of runs) chooser.record(run, (run.end - run.start) * (run.team ? msPerExample.team : msPerExample.alone));
+  return runs;
+}
+
+describe("ModeChooser", () => {
+  it("probes the calling thread alone on the first slice, then keeps the faster team and probes ever less often", () => {
+    const chooser = new ModeChooser();
+    const first = slice(chooser, { team: 1, alone: 2 });
+    expect(first).toEqual([{ team: false, start: 0, end: 160 }, { team: true, start: 160, end: 2500 }]);
+    const probes: number[] = [];
+    for (let i = 1; i <= 200; i++) if (slice(chooser, { team: 1, alone: 2 }).length === 2) probes.push(i);
+    expect(probes.slice(0, 5)).toEqual([4, 12, 28, 60, 124]); // the gap doubles: 4, 8, 16, 32, 64, 64...
+    expect(probes[5] - probes[4]).toBe(64);
+    expect(chooser.teamShare).toBeGreaterThan(0.99);
+  });
+
+  it("switches to the calling thread when the team slows down, and back when it recovers", () => {
+    const chooser = new ModeChooser();
+    for (let i = 0; i < 10; i++) slice(chooser, { team: 1, alone: 2 });
+    const busy = Array.from({ length: 40 }, () => slice(chooser, { team: 20, alone: 2 }));
+    expect(busy.at(-1)).toEqual([{ team: false, start: 0, end: 2500 }]);
+    const quiet = Array.from({ length: 80 }, () => slice(chooser, { team: 1, alone: 2 }));
+    expect(quiet.at(-1)?.every((r) => r.team || r.end === 160)).toBe(true);
+    expect(quiet.at(-1)?.some((r) => r.team && r.end === 2500)).toBe(true);
+  });
+});
