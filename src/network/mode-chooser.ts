@@ -23,13 +23,14 @@ export class ModeChooser {
   private untilProbe = 1; // the first slice probes at once, so both ways have a figure
   private examples = { team: 0, alone: 0 };
 
+  private minRun = 1; // examples in a run long enough to judge a way by
+
   /** Splits examples [start, end) into a probe (sometimes) and the rest, each with its way. */
   plan(start: number, end: number, batchSize: number): Run[] {
-    if (--this.untilProbe > 0) return [{ team: this.useTeam, start, end }];
-    const split = Math.min(end, start + PROBE_BATCHES * batchSize);
-    const runs = [{ team: !this.useTeam, start, end: split }];
-    if (split < end) runs.push({ team: this.useTeam, start: split, end });
-    return runs;
+    this.minRun = PROBE_BATCHES * batchSize;
+    if (end - start < 2 * this.minRun || --this.untilProbe > 0) return [{ team: this.useTeam, start, end }];
+    const split = start + this.minRun;
+    return [{ team: !this.useTeam, start, end: split }, { team: this.useTeam, start: split, end }];
   }
 
   record(run: Run, ms: number): void {
@@ -37,6 +38,7 @@ export class ModeChooser {
     const key = run.team ? "team" : "alone";
     const perExample = ms / n;
     this.examples[key] += n;
+    if (n < this.minRun) return; // too short: start-up costs would swamp the figure
     if (run.team === this.useTeam) {
       const old = this.cost[key];
       this.cost[key] = Number.isNaN(old) ? perExample : old + SMOOTHING * (perExample - old);

@@ -20,6 +20,9 @@ import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
 import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
 
+/** Mini-batches per decision between the team and the calling thread alone. */
+const SLICE_BATCHES = 250;
+
 export class ParallelEngine implements Engine {
   private constructor(
     readonly kernel: EngineOptions["kernel"],
@@ -61,15 +64,18 @@ export class ParallelEngine implements Engine {
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void {
     const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
-    for (const run of this.chooser.plan(start, end, batchSize)) {
-      const t0 = performance.now();
-      if (run.team) {
-        this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay);
-        this.team.run();
-      } else {
-        this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay);
+    // the chooser decides slice by slice, however long a run the caller asks for
+    for (let s = start; s < end; s += SLICE_BATCHES * batchSize) {
+      for (const run of this.chooser.plan(s, Math.min(end, s + SLICE_BATCHES * batchSize), batchSize)) {
+        const t0 = performance.now();
+        if (run.team) {
+          this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay);
+          this.team.run();
+        } else {
+          this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay);
+        }
+        this.chooser.record(run, performance.now() - t0);
       }
-      this.chooser.record(run, performance.now() - t0);
     }
   }
 
