@@ -13,6 +13,7 @@ export interface Run {
 /** Mini-batches timed the other way in a probe: enough to see a barrier stall, too few to cost much. */
 const PROBE_BATCHES = 16;
 const MIN_INTERVAL = 2;
+const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
 const SMOOTHING = 0.3;
 
@@ -20,7 +21,9 @@ export class ModeChooser {
   private cost = { team: NaN, alone: NaN }; // ms per example
   private useTeam = true;
   private interval = MIN_INTERVAL; // slices between probes, doubled while probes agree
-  private untilProbe = 1; // the first slice probes at once, so both ways have a figure
+  // The first probe waits a few slices: a team whose worker code is not yet
+  // optimised by the JIT would look slow, and short probes never warm it up.
+  private untilProbe = FIRST_PROBE;
   private examples = { team: 0, alone: 0 };
 
   private minRun = 1; // examples in a run long enough to judge a way by
