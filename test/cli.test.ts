@@ -79,6 +79,8 @@ describe("mnist-train (built bin)", () => {
     ["a missing data directory", ["--data-dir", path.join(dir, "nope")], /nope/],
     ["a corrupt IDX file", ["--data-dir", dir], /train-images-idx3-ubyte: bad magic number 0x00000801, expected 0x00000803/],
     ["a missing model file", ["--load", path.join(dir, "none.json")], /cannot read .*none\.json: no such file/],
+    ["weights that overflow", ["--cost", "cross-entropy", "--eta", "1e308"], /^mnist-train: training diverged in epoch 1: weights became NaN or infinite/],
+    ["a cost that becomes NaN", ["--cost", "cross-entropy", "--eta", "1e300", "--monitor", "eval-cost"], /^mnist-train: training diverged in epoch 1: the cost is NaN/],
   ];
   it.each(data)("%s: exit 1 and one line on stderr", (_what, args, message) => {
     const r = cli([...SMALL, ...args]);
@@ -107,8 +109,8 @@ describe("mnist-train (built bin)", () => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 
-  it("Ctrl-C ends the run with the summary so far and exit code 130", async () => {
-    const child = spawn(process.execPath, [BIN, "--epochs", "1000", "--train-size", "2000", "--test-size", "500"]);
+  it("Ctrl-C ends a threaded run with the summary so far and exit code 130", async () => {
+    const child = spawn(process.execPath, [BIN, "--epochs", "1000", "--train-size", "2000", "--test-size", "500", "--threads", "2"]);
     let stdout = "";
     const firstEpoch = new Promise<void>((resolve) => {
       child.stdout.on("data", (d: Buffer) => {
