@@ -42,7 +42,8 @@ const ETA = 0;
 const DECAY = 1;
 const COST_SUM = 8; // + 8·t
 
-export const enum Command { Train = 1, Evaluate = 2, Exit = 3 }
+export const Command = { Train: 1, Evaluate: 2, Exit: 3 } as const;
+export type Command = (typeof Command)[keyof typeof Command];
 
 /** Everything a thread needs, as plain data that can be posted to a worker. */
 export interface TeamInit {
