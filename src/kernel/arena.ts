@@ -4,6 +4,8 @@
 // to the WebAssembly kernel and to worker threads (its buffer is a
 // SharedArrayBuffer). Growing a shared memory never detaches earlier views.
 
+import { DataError } from "../errors.js";
+
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
 const ALIGN_BYTES = 16; // f64x2 loads like 16-byte alignment
@@ -33,6 +35,9 @@ export class Arena {
     const start = this.top;
     const end = start + bytes;
     const have = this.memory.buffer.byteLength;
+    if (end > MAX_PAGES * PAGE_BYTES) {
+      throw new DataError(`the network and its buffers need ${Math.ceil(end / 2 ** 20)} MiB, more than the ${MAX_PAGES * PAGE_BYTES / 2 ** 30} GiB the kernel's memory can hold: use smaller --sizes or --batch-size`);
+    }
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
     this.top = Math.ceil(end / ALIGN_BYTES) * ALIGN_BYTES;
     return start;
