@@ -65,6 +65,7 @@ describe("mnist-train (built bin)", () => {
     ["an infinite eta", ["--eta", "Infinity"], /--eta "Infinity": expected a positive finite number/],
     ["a training set larger than the data", ["--train-size", "70000"], /--train-size 70000/],
     ["a cost that does not exist", ["--cost", "hinge"], /hinge/],
+    ["more threads than a team holds", ["--threads", "65"], /--threads "65": expected at most 64 threads/],
   ];
   it.each(usage)("%s: exit 2 and one line on stderr", (_what, args, message) => {
     const r = cli([...SMALL, ...args]);

@@ -7,6 +7,7 @@ import type { KernelName } from "../kernel/kernel.js";
 import type { CostName } from "../network/costs.js";
 import type { InitName } from "../network/network.js";
 import type { EtaSchedule, Monitor } from "../network/sgd.js";
+import { MAX_THREADS } from "../network/team.js";
 
 export interface TrainConfig {
   /** The option keys typed on the command line (not those a preset or default filled in). */
@@ -122,7 +123,7 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     load: pick("load"),
     preset,
     kernel: oneOf("--kernel", get("kernel"), ["wasm", "js"] as const),
-    threads: optional("threads", "--threads", positiveInt) ?? os.availableParallelism(),
+    threads: optional("threads", "--threads", threadCount) ?? Math.min(os.availableParallelism(), MAX_THREADS),
     json: raw.json === true,
     quiet: raw.quiet === true,
     progress: raw.progress !== false,
@@ -147,6 +148,12 @@ export function parseSizes(text: string): number[] {
 export function positiveInt(flag: string, text: string): number {
   const v = /^\+?\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${flag} "${text}": expected a positive integer`);
+  return v;
+}
+
+function threadCount(flag: string, text: string): number {
+  const v = positiveInt(flag, text);
+  if (v > MAX_THREADS) throw new UsageError(`${flag} "${text}": expected at most ${MAX_THREADS} threads`);
   return v;
 }
 

@@ -11,7 +11,7 @@
 // by the same arithmetic as on one thread (see kernel.ts), so a threaded run
 // gives the same weights, bit for bit, as a single-threaded one.
 // Evaluation splits the DATA: each thread scores its own block of examples.
-import { f64View, u8View, type ViewLayout } from "../kernel/arena.js";
+import { f64View, layoutOf, u8View, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { addBiasSigmoid, mulSigmoidPrime, sumRows } from "../kernel/activations.js";
 import type { Dataset } from "../data/dataset.js";
@@ -36,7 +36,9 @@ const END = 68;
 const BATCH = 69;
 const COST = 70; // index in COST_NAMES, or -1 for none
 const CORRECT = 80; // + 16·t
-const CONTROL_INTS = CORRECT + 16 * 64;
+/** Threads a team can have: the control block has a result slot for each. */
+export const MAX_THREADS = 64;
+const CONTROL_INTS = CORRECT + 16 * MAX_THREADS;
 // Float64 slots
 const ETA = 0;
 const DECAY = 1;
@@ -70,12 +72,11 @@ export interface WorkspaceLayout {
 }
 
 export function newControl(): { control: SharedArrayBuffer; controlF64: SharedArrayBuffer } {
-  return { control: new SharedArrayBuffer(CONTROL_INTS * 4), controlF64: new SharedArrayBuffer((COST_SUM + 8 * 64) * 8) };
+  return { control: new SharedArrayBuffer(CONTROL_INTS * 4), controlF64: new SharedArrayBuffer((COST_SUM + 8 * MAX_THREADS) * 8) };
 }
 
 export function workspaceLayout(ws: Workspace): WorkspaceLayout {
-  const at = (v: Float64Array | Uint8Array): ViewLayout => ({ byteOffset: v.byteOffset, length: v.length });
-  return { capacity: ws.capacity, activations: ws.activations.map(at), delta: ws.delta.map(at), labels: at(ws.labels) };
+  return { capacity: ws.capacity, activations: ws.activations.map(layoutOf), delta: ws.delta.map(layoutOf), labels: layoutOf(ws.labels) };
 }
 
 function workspaceFrom(init: TeamInit, w: WorkspaceLayout): Workspace {
