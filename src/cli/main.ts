@@ -8,9 +8,9 @@ import { evaluateCommand } from "./evaluate.js";
 import { trainCommand } from "./train.js";
 import { VERSION } from "./version.js";
 
-export const EXIT_OK = 0;
-export const EXIT_DATA = 1;
-export const EXIT_USAGE = 2;
+const EXIT_OK = 0;
+const EXIT_DATA = 1;
+const EXIT_USAGE = 2;
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("mnist-train")

@@ -18,7 +18,7 @@ import { EpochProgress, progressWanted } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
 import { VERSION, warn } from "./version.js";
 
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 export async function trainCommand(raw: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
