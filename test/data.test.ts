@@ -251,6 +251,24 @@ describe("bundled MNIST and the book's split", () => {
     }
   });
 
+  it("gathers rows of any width and alignment, four bytes at a time or one", () => {
+    // 784 = 4·196 aligned (the word path), 25 pixels (not whole words), and 8 pixels starting at byte 1 (unaligned)
+    for (const [rows, cols, offset] of [[28, 28, 0], [5, 5, 0], [2, 4, 1]]) {
+      const pixels = rows * cols;
+      const count = 9;
+      const bytes = new Uint8Array(offset + count * pixels).map((_, i) => (i * 37 + 11) % 256);
+      const ds = { images: bytes.subarray(offset), labels: Uint8Array.from({ length: count }, (_, i) => i), count, rows, cols, pixels };
+      const order = Uint32Array.of(8, 0, 3, 5);
+      const X = new Float64Array(order.length * pixels);
+      const y = new Uint8Array(order.length);
+      gatherBatch(ds, order, 0, order.length, X, 0, y);
+      expect(Array.from(y)).toEqual(Array.from(order));
+      order.forEach((e, i) => {
+        for (let p = 0; p < pixels; p++) expect(X[i * pixels + p]).toBe(ds.images[e * pixels + p]! / 255);
+      });
+    }
+  });
+
   it("gathers a contiguous range the same way", () => {
     const m = 3;
     const X = new Float64Array(m * 784);
