@@ -81,6 +81,7 @@ describe("mnist-train (built bin)", () => {
     ["a corrupt IDX file", ["--data-dir", dir], /train-images-idx3-ubyte: bad magic number 0x00000801, expected 0x00000803/],
     ["a missing model file", ["--load", path.join(dir, "none.json")], /cannot read .*none\.json: no such file/],
     ["a network too large for the kernel's memory", ["--sizes", "784,200000,10"], /need \d+ MiB, more than the 1 GiB the kernel's memory can hold/],
+    ["a --save file in a missing directory (checked before training)", ["--save", path.join(dir, "no/such/dir/net.json")], /cannot write .*net\.json: no directory .*no\/such\/dir/],
     ["weights that overflow", ["--cost", "cross-entropy", "--eta", "1e308"], /^mnist-train: training diverged in epoch 1: weights became NaN or infinite/],
     ["a cost that becomes NaN", ["--cost", "cross-entropy", "--eta", "1e300", "--monitor", "eval-cost"], /^mnist-train: training diverged in epoch 1: the cost is NaN/],
   ];

@@ -15,6 +15,18 @@ export function writeFileAtomic(file: string, text: string): void {
   }
 }
 
+/** Fails now, not after an hour of training, when `file` could not be written later. */
+export function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot write ${file}: ${code === "ENOENT" ? `no directory ${dir}` : code ?? (e as Error).message}`);
+  }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new DataError(`cannot write ${file}: it is a directory`);
+}
+
 export function readTextFile(file: string): string {
   try {
     return fs.readFileSync(file, "utf8");

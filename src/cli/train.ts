@@ -12,7 +12,7 @@ import { fromBookJson, toBookJson } from "../network/model-file.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
 import { sgd, type TrainEvent } from "../network/sgd.js";
-import { readTextFile, writeFileAtomic } from "./files.js";
+import { checkWritable, readTextFile, writeFileAtomic } from "./files.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
@@ -22,6 +22,7 @@ const EXIT_INTERRUPTED = 130;
 
 export async function trainCommand(raw: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
+  if (config.save) checkWritable(config.save);
   const { train, test, dataDir } = loadMnist(config.dataDir);
   const split = splitBook(train, test, config);
   const evaluation = config.eval === "validation" ? split.validation : split.test;
