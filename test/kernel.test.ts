@@ -141,6 +141,8 @@ const SHAPES: [number, number, number][] = [
   [10, 784, 30], [500, 30, 784], [31, 31, 31], [30, 31, 10], [784, 3, 5],
   [3, 784, 7], [1, 784, 1], [784, 1, 13], [2, 31, 784], [5, 13, 784],
   [7, 8, 31], [8, 5, 784], [13, 30, 2], [1, 30, 784], [10, 1, 784], [31, 10, 3],
+  // large B: the wasm AtB goes by column panels, with a narrow last panel folded in (243, 241, 123) or not (125)
+  [7, 243, 100], [5, 241, 100], [3, 125, 100], [3, 123, 100], [4, 30, 1000],
 ];
 
 describe.each(KERNELS)("%s kernel", (_name, kernel) => {
