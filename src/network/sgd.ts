@@ -77,7 +77,7 @@ export async function sgd(
   const batches = Math.ceil(n / m);
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const result: TrainResult = { epochs: [], stoppedBy: "completed" };
-  const stall = new Stall(opts, opts.eta);
+  const stall = new Stall(opts);
   if (opts.keepBest) result.bestNetwork = new Network(engine.network.sizes, new Arena());
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -140,7 +140,12 @@ class Stall {
   private best = -1;
   private since = 0;
 
-  constructor(private readonly opts: SgdOptions, public eta: number) {}
+  /** The rate the next epoch trains with. */
+  eta: number;
+
+  constructor(private readonly opts: SgdOptions) {
+    this.eta = opts.eta;
+  }
 
   after(record: EpochRecord): StopReason | undefined {
     if (record.correct > this.best) {
