@@ -13,10 +13,9 @@
 // Evaluation splits the DATA: each thread scores its own block of examples.
 import { f64View, layoutOf, u8View, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { addBiasSigmoid, mulSigmoidPrime, sumRows } from "../kernel/activations.js";
 import type { Dataset } from "../data/dataset.js";
 import { gatherBatch } from "../data/batch.js";
-import { Workspace } from "./backprop.js";
+import { backwardLayer, forwardLayer, outputDelta, updateLayer, Workspace } from "./backprop.js";
 import { scoreRange, trace } from "./score.js";
 import { COSTS, type Cost, type CostName } from "./costs.js";
 
@@ -102,6 +101,7 @@ export class Team {
   private readonly predicted: Uint8Array;
   private readonly own: [number, number][]; // this thread's neurons of each weight layer's outputs
   private readonly spinLimit: number;
+  private readonly cost: Cost;
   private labelsAt = -1; // this thread's slice of the batch labels, kept while its start is the same
   private labels: Uint8Array;
 
@@ -118,6 +118,7 @@ export class Team {
     this.own = init.sizes.slice(1).map((n) => share(n, t, init.threads));
     this.spinLimit = init.spin ? 1 << 14 : 0; // about 20 µs: a fair wait, not a stolen time slice
     this.labels = this.ws.labels;
+    this.cost = COSTS[init.cost];
   }
 
   // ---- the main thread's side -------------------------------------------
@@ -184,8 +185,6 @@ export class Team {
   /** One SGD step on mini-batch order[s .. s+m), this thread's neurons only. */
   private step(ds: Dataset, s: number, m: number, eta: number, decay: number): void {
     const { kernel, net, ws, own } = this;
-    const { sizes, weights, biases } = net;
-    const { activations: A, delta } = ws;
     const L = net.layers;
     this.barrier(); // nobody still reads the previous batch's X
     const [g0, g1] = share(m, this.t, this.init.threads);
@@ -193,38 +192,20 @@ export class Team {
       this.labels = ws.labels.subarray(g0);
       this.labelsAt = g0;
     }
-    if (g1 > g0) gatherBatch(ds, this.init.order, s + g0, g1 - g0, A[0], g0 * sizes[0], this.labels);
+    if (g1 > g0) gatherBatch(ds, this.init.order, s + g0, g1 - g0, ws.activations[0], g0 * net.sizes[0], this.labels);
     this.barrier();
     for (let l = 0; l < L; l++) {
-      const [r0, r1] = own[l];
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      if (r1 > r0) {
-        kernel.gemmABt(m, r1 - r0, nIn, A[l], 0, nIn, weights[l], r0 * nIn, nIn, A[l + 1], r0, nOut);
-        addBiasSigmoid(m, r1 - r0, A[l + 1], r0, nOut, biases[l], r0);
-      }
+      forwardLayer(kernel, net, ws, m, l, own[l][0], own[l][1]);
       if (l < L - 1) this.barrier(); // the next layer needs all of a
     }
-    const [o0, o1] = own[L - 1];
-    COSTS[this.init.cost].delta(m, sizes[L], o0, o1, A[L], ws.labels, delta[L - 1]); // BP1
+    outputDelta(net, ws, m, this.cost, own[L - 1][0], own[L - 1][1]);
     this.barrier();
-    const step = -eta / m;
     for (let l = L - 1; l >= 0; l--) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
       if (l > 0) {
-        const [c0, c1] = own[l - 1];
-        if (c1 > c0) {
-          kernel.gemmAB(m, c1 - c0, nOut, delta[l], 0, nOut, weights[l], c0, nIn, delta[l - 1], c0, nIn); // BP2
-          mulSigmoidPrime(m, c1 - c0, delta[l - 1], c0, nIn, A[l], c0, nIn);
-        }
+        backwardLayer(kernel, net, ws, m, l, own[l - 1][0], own[l - 1][1]);
         this.barrier(); // all of δ is ready, and nobody reads W[l] any more
       }
-      const [r0, r1] = own[l];
-      if (r1 > r0) {
-        kernel.gemmAtB(r1 - r0, nIn, m, step, delta[l], r0, nOut, A[l], 0, nIn, decay, weights[l], r0 * nIn, nIn); // BP4
-        sumRows(m, r1 - r0, step, delta[l], r0, nOut, 1, biases[l], r0); // BP3
-      }
+      updateLayer(kernel, net, ws, m, l, eta, decay, own[l][0], own[l][1]);
     }
   }
 
