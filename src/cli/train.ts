@@ -49,15 +49,12 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   });
 
   const progress = new EpochProgress(progressWanted(config.progress, config.quiet || config.json));
-  let bestCorrect = -1;
   const onEvent = (e: TrainEvent): void => {
     if (e.type === "epoch-start") progress.start(e.epoch, e.batches);
     else if (e.type === "batch") progress.update(e.done);
     else {
       progress.stop();
-      const isBest = e.record.correct > bestCorrect;
-      bestCorrect = Math.max(bestCorrect, e.record.correct);
-      reporter.epoch(e.record, isBest);
+      reporter.epoch(e.record, e.isBest);
     }
   };
 

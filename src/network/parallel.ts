@@ -79,11 +79,6 @@ export class ParallelEngine implements Engine {
     }
   }
 
-  /** The share of training examples the team trained (the rest ran on the calling thread). */
-  get teamShare(): number {
-    return this.chooser.teamShare;
-  }
-
   evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {
     this.team.issue(Command.Evaluate, this.id(ds), 0, 0, 0, 0, 0, cost?.name);
     this.team.run();

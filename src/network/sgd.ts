@@ -58,7 +58,7 @@ export interface TrainResult {
 export type TrainEvent =
   | { type: "epoch-start"; epoch: number; batches: number }
   | { type: "batch"; epoch: number; done: number; batches: number }
-  | { type: "epoch"; record: EpochRecord };
+  | { type: "epoch"; record: EpochRecord; isBest: boolean };
 
 /** Batches per slice of work between two yields to the event loop (so Ctrl-C is heard). */
 const BATCHES_PER_SLICE = 250;
@@ -99,12 +99,13 @@ export async function sgd(
     }
     const record = score(engine, data, opts, epoch, eta, seconds);
     result.epochs.push(record);
-    if (!result.best || record.correct > result.best.correct) {
+    const isBest = !result.best || record.correct > result.best.correct;
+    if (isBest) {
       result.best = record;
       result.bestNetwork?.copyFrom(engine.network);
     }
-    onEvent({ type: "epoch", record });
-    const stop = stall.after(record);
+    onEvent({ type: "epoch", record, isBest });
+    const stop = stall.after(isBest);
     if (stop) return { ...result, stoppedBy: stop };
     if (interrupted()) return { ...result, stoppedBy: "interrupted" };
   }
@@ -137,7 +138,6 @@ function score(
 
 /** Early stopping and the halving schedule: both count epochs without a better eval accuracy. */
 class Stall {
-  private best = -1;
   private since = 0;
 
   /** The rate the next epoch trains with. */
@@ -147,9 +147,9 @@ class Stall {
     this.eta = opts.eta;
   }
 
-  after(record: EpochRecord): StopReason | undefined {
-    if (record.correct > this.best) {
-      this.best = record.correct;
+  /** After an epoch: whether to stop, given whether its eval accuracy was the best yet. */
+  after(isBest: boolean): StopReason | undefined {
+    if (isBest) {
       this.since = 0;
       return undefined;
     }
