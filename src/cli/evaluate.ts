@@ -10,7 +10,7 @@ import { confusionMatrix, confusionRows, perClass, type ClassScore, type Confusi
 import { COSTS, type CostName } from "../network/costs.js";
 import { fromBookJson } from "../network/model-file.js";
 import { readTextFile } from "./files.js";
-import { DEFAULTS, oneOf, positiveInt, type RawOptions } from "./options.js";
+import { colorWanted, DEFAULTS, oneOf, positiveInt, type RawOptions } from "./options.js";
 import { makeChalk, percent, writeLine } from "./output.js";
 import { checkSizesFitData } from "./train.js";
 import { warn } from "./version.js";
@@ -71,7 +71,7 @@ function resolveEvaluateConfig(raw: RawOptions): EvaluateConfig {
     testSize: raw.testSize === undefined ? undefined : positiveInt("--test-size", String(raw.testSize)),
     kernel: oneOf("--kernel", String(raw.kernel ?? DEFAULTS.kernel), ["wasm", "js"] as const),
     json: raw.json === true,
-    color: raw.color !== false && !process.env.NO_COLOR,
+    color: colorWanted(raw),
   };
 }
 

@@ -125,8 +125,13 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     json: raw.json === true,
     quiet: raw.quiet === true,
     progress: raw.progress !== false,
-    color: raw.color !== false && !env.NO_COLOR,
+    color: colorWanted(raw, env),
   };
+}
+
+/** Colour unless --no-color or NO_COLOR (chalk does not read NO_COLOR itself). */
+export function colorWanted(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  return raw.color !== false && !env.NO_COLOR;
 }
 
 function str(v: string | boolean | undefined): string {
