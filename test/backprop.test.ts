@@ -14,7 +14,7 @@ const SIZES = [6, 5, 4, 3];
 /** network2.py's total cost over the batch: mean C_x plus (lambda/2n)·Σw². */
 function totalCost(kernel: Kernel, net: Network, ws: Workspace, cost: CostName, lambda: number, n: number): number {
   feedforward(kernel, net, ws, M);
-  const L = net.layers;
+  const L = net.layers.length;
   const nOut = net.sizes[L];
   let s = 0;
   for (let i = 0; i < M; i++) s += COSTS[cost].fn(nOut, ws.activations[L], i * nOut, ws.labels[i]);
@@ -26,7 +26,7 @@ describe.each(kernels())("backprop with the $name kernel", ({ kernel, arena }) =
     for (const lambda of [0, 5]) {
       it(`the SGD step follows the gradient of the ${cost} cost with lambda ${lambda} (central differences)`, () => {
         const net = randomNetwork(SIZES, arena);
-        const ws = new Workspace(SIZES, M, arena);
+        const ws = new Workspace(net, M, arena);
         randomBatch(ws.activations[0], ws.labels, M, SIZES[3]);
         const X = ws.activations[0].slice(0, M * SIZES[0]);
         const n = 50; // training-set size in the L2 term
@@ -67,7 +67,7 @@ describe.each(kernels())("backprop with the $name kernel", ({ kernel, arena }) =
     const sizes = [30, 17, 9, 10];
     const m = 13;
     const net = randomNetwork(sizes, arena, 3);
-    const ws = new Workspace(sizes, m, arena);
+    const ws = new Workspace(net, m, arena);
     randomBatch(ws.activations[0], ws.labels, m, 10, 5);
     const X = ws.activations[0].slice();
     const labels = ws.labels.slice();
@@ -93,7 +93,7 @@ describe.each(kernels())("backprop with the $name kernel", ({ kernel, arena }) =
     const m = 7;
     const a = randomNetwork(sizes, arena, 9);
     const b = randomNetwork(sizes, arena, 9);
-    const ws = new Workspace(sizes, m, arena);
+    const ws = new Workspace(a, m, arena);
     randomBatch(ws.activations[0], ws.labels, m, 10, 2);
     const X = ws.activations[0].slice();
     new PerExample(kernel, b, COSTS.quadratic, arena).step(X, ws.labels, m, 3.0, 0.999);

@@ -11,7 +11,7 @@ import { checkSizesFitData } from "../src/cli/train.js";
 import { slice, type Dataset } from "../src/data/dataset.js";
 import { loadMnist, splitBook } from "../src/data/mnist.js";
 import { DataError } from "../src/errors.js";
-import { argmaxRows } from "../src/kernel/activations.js";
+import { argmaxRows } from "../src/kernel/elementwise.js";
 import { Arena } from "../src/kernel/arena.js";
 import { jsKernel } from "../src/kernel/js.js";
 import { feedforward, Workspace } from "../src/network/backprop.js";
@@ -130,7 +130,7 @@ describe("model files in network2.py's JSON", () => {
     const { network, cost } = fromBookJson(JSON.stringify(HAND), "hand.json", ka);
     expect(cost).toBe("cross-entropy");
     const m = INPUTS.length;
-    const ws = new Workspace(HAND.sizes, m, ka);
+    const ws = new Workspace(network, m, ka);
     ws.activations[0].set(INPUTS.flat());
     feedforward(kernel, network, ws, m);
     const predicted = new Uint8Array(m);

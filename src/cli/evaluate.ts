@@ -8,11 +8,11 @@ import { Arena } from "../kernel/arena.js";
 import { createKernel, type KernelName } from "../kernel/index.js";
 import { confusionMatrix, confusionRows, perClass, type ClassScore, type Confusion } from "../network/confusion.js";
 import { COSTS, type CostName } from "../network/costs.js";
-import { fromBookJson } from "../network/model-file.js";
-import { readTextFile } from "./files.js";
+import { fromModelBytes } from "../network/model-file.js";
+import { readBytes } from "./files.js";
 import { colorWanted, DEFAULTS, oneOf, positiveInt, type RawOptions } from "./options.js";
-import { makeChalk, percent, writeLine } from "./output.js";
-import { checkSizesFitData } from "./train.js";
+import { describeNetwork, makeChalk, percent, writeLine } from "./output.js";
+import { checkCostFits, checkSizesFitData } from "./train.js";
 import { warn } from "./version.js";
 
 interface EvaluateConfig {
@@ -27,6 +27,7 @@ interface EvaluateConfig {
 interface Evaluation {
   model: string;
   sizes: readonly number[];
+  layers: string;
   cost: CostName;
   correct: number;
   total: number;
@@ -41,25 +42,26 @@ export async function evaluateCommand(raw: RawOptions): Promise<number> {
   const config = resolveEvaluateConfig(raw);
   const arena = new Arena();
   // the model first: a bad file fails before the data is read
-  const { network, cost } = fromBookJson(readTextFile(config.model), config.model, arena);
+  const { network, cost } = fromModelBytes(readBytes(config.model), config.model, arena);
   const { train, test, dataDir } = loadMnist(config.dataDir);
   // nothing held out: only the split's checked --test-size slice is wanted
   const ds = splitBook(train, test, { validationSize: 0, testSize: config.testSize }).test;
   checkSizesFitData(network.sizes, ds, config.model);
+  checkCostFits(network, cost, config.model);
   const kernel = createKernel(config.kernel, arena.memory, warn);
-  const result = summarise(config.model, network.sizes, cost, confusionMatrix(kernel, network, ds, COSTS[cost], arena));
+  const result = summarise(config.model, network.sizes, network.describe(), cost, confusionMatrix(kernel, network, ds, COSTS[cost], arena));
   if (config.json) writeLine(JSON.stringify({ type: "evaluation", ...result }));
   else printEvaluation(result, dataDir, makeChalk(config.color));
   return 0;
 }
 
 /** Accuracy overall and per digit, both read off the confusion counts. */
-function summarise(model: string, sizes: readonly number[], cost: CostName, { counts, meanCost }: Confusion): Evaluation {
+function summarise(model: string, sizes: readonly number[], layers: string, cost: CostName, { counts, meanCost }: Confusion): Evaluation {
   const classes = perClass(counts);
   const correct = classes.reduce((sum, c) => sum + c.correct, 0);
   const total = classes.reduce((sum, c) => sum + c.total, 0);
   return {
-    model, sizes, cost, correct, total, accuracy: correct / total, meanCost,
+    model, sizes, layers, cost, correct, total, accuracy: correct / total, meanCost,
     perClass: classes, confusion: confusionRows(counts).map((row) => Array.from(row)),
   };
 }
@@ -76,7 +78,7 @@ function resolveEvaluateConfig(raw: RawOptions): EvaluateConfig {
 }
 
 function printEvaluation(r: Evaluation, dataDir: string, c: ChalkInstance): void {
-  writeLine(c.bold(`${r.model}: network ${r.sizes.join("-")}, ${r.cost} cost; ${r.total} test images from ${dataDir}`));
+  writeLine(c.bold(`${r.model}: network ${describeNetwork(r.sizes, r.layers)}, ${r.cost} cost; ${r.total} test images from ${dataDir}`));
   writeLine(`Accuracy: ${r.correct} / ${r.total} (${percent(r.accuracy)})`);
   writeLine(`Mean cost: ${r.meanCost.toFixed(6)} (${r.cost}, without the L2 term)`);
   writeLine("");

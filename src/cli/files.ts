@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DataError } from "../errors.js";
 
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     fs.writeFileSync(tmp, text);
@@ -28,8 +28,12 @@ export function checkWritable(file: string): void {
 }
 
 export function readTextFile(file: string): string {
+  return new TextDecoder().decode(readBytes(file));
+}
+
+export function readBytes(file: string): Uint8Array {
   try {
-    return fs.readFileSync(file, "utf8");
+    return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DataError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code ?? (e as Error).message}`);

@@ -14,7 +14,7 @@ const EXIT_USAGE = 2;
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("mnist-train")
-    .description("Train a fully-connected sigmoid network on MNIST with mini-batch SGD, as in Nielsen's " +
+    .description("Train a neural network on MNIST with mini-batch SGD, as in Nielsen's " +
       "Neural Networks and Deep Learning, and print the accuracy after every epoch.")
     .version(VERSION, "-V, --version")
     .exitOverride()
@@ -22,28 +22,36 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text, write) => write(`mnist-train: ${text.replace(/^error: /, "")}`) });
 
-  const presetList = Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(9)} ${p.about}`).join("\n");
+  const presetList = Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(12)} ${p.about}`).join("\n");
   program
-    .option("--sizes <list>", `neurons per layer, input to output (default: ${DEFAULTS.sizes})`)
+    .option("--sizes <list>", `neurons per layer, input to output: sigmoid fully connected layers (default: ${DEFAULTS.sizes})`)
+    .option("--layers <spec>", "any stack of layers after the input, comma-separated TYPE:SIZE[:ACTIVATION][:dropout=P], " +
+      "e.g. fc:100:relu,softmax:10 (TYPE fc or softmax; ACTIVATION sigmoid, tanh, relu or linear)")
     .option("--epochs <n>", `training epochs (default: ${DEFAULTS.epochs})`)
     .option("--batch-size <m>", `mini-batch size (default: ${DEFAULTS.batchSize})`)
     .option("--eta <rate>", `learning rate (default: ${DEFAULTS.eta})`)
     .option("--lambda <x>", `L2 regularisation parameter (default: ${DEFAULTS.lambda})`)
-    .addOption(new Option("--cost <name>", `cost function (default: ${DEFAULTS.cost})`).choices(["quadratic", "cross-entropy"]))
-    .addOption(new Option("--init <name>", "weight initialisation: large = N(0,1), scaled = N(0,1/n_in) " +
-      "(default: large with the quadratic cost, scaled with cross-entropy)").choices(["large", "scaled"]))
+    .addOption(new Option("--l2 <form>", "how lambda enters: network2 = decay 1-eta*lambda/n per step, network3 = " +
+      "0.5*lambda*sum(w^2) per mini-batch over the n/m mini-batches, decay 1-eta*lambda*m/n (default: network2)").choices(["network2", "network3"]))
+    .addOption(new Option("--cost <name>", `cost function (default: log-likelihood after a softmax layer, else ${DEFAULTS.cost})`)
+      .choices(["quadratic", "cross-entropy", "log-likelihood"]))
+    .addOption(new Option("--init <name>", "weight initialisation: large = N(0,1), scaled = N(0,1/n_in), network3 = network3.py's " +
+      "(default: network3 with --layers, else large with the quadratic cost, scaled with cross-entropy)").choices(["large", "scaled", "network3"]))
     .option("--seed <n>", `random seed: the same seed and flags give the same numbers (default: ${DEFAULTS.seed})`)
     .option("--train-size <n>", "training examples, from the start of the training file (default: all not held out)")
     .option("--validation-size <n>", `examples held out from the end of the training file (default: ${DEFAULTS.validationSize})`)
     .option("--test-size <n>", "test examples (default: all)")
     .addOption(new Option("--eval <set>", `the set scored after every epoch (default: ${DEFAULTS.eval})`).choices(["test", "validation"]))
     .option("--data-dir <dir>", "read the four IDX files (plain or .gz) from DIR (default: the bundled MNIST)")
-    .option("--monitor <list>", "also report per epoch, comma-separated: training-cost, training-accuracy, eval-cost, eval-accuracy")
+    .option("--monitor <list>", "also report per epoch, comma-separated: training-cost, training-accuracy, eval-cost, eval-accuracy, " +
+      "gradient-norms (of each hidden layer's biases, before the epoch)")
+    .option("--shuffle", "reshuffle the training set before every epoch (the default, as network2.py)")
+    .option("--no-shuffle", "train in the data's order every epoch (as network3.py)")
     .option("--early-stopping <n>", "stop when eval accuracy has not improved for N epochs")
     .option("--eta-schedule <halve:N:F>", "halve eta after N epochs without improvement; stop when eta reaches eta/F")
-    .option("--save <file>", "write the trained network as network2.py's JSON")
+    .option("--save <file>", "write the trained network: network2.py's JSON for sigmoid networks, else (or for a .safetensors name) safetensors")
     .option("--save-best", "with --save, keep the epoch with the best eval accuracy rather than the last")
-    .option("--load <file>", "start from a network saved by --save or by network2.py")
+    .option("--load <file>", "start from a network saved by --save (either format) or by network2.py")
     .addOption(new Option("--preset <name>", "one of the book's runs (see Presets below); explicit flags override it").choices(Object.keys(PRESETS)))
     .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
     .option("--threads <n>", "threads that train and evaluate together (default: the number of cores)")
@@ -60,7 +68,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("evaluate")
     .description("score a saved network on the test set: accuracy, cost, confusion matrix, per-class accuracy")
-    .requiredOption("--model <file>", "a network saved by --save or by network2.py")
+    .requiredOption("--model <file>", "a network saved by --save (either format) or by network2.py")
     .option("--data-dir <dir>", "read the IDX files from DIR (default: the bundled MNIST)")
     .option("--test-size <n>", "test examples (default: all)")
     .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))

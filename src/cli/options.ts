@@ -4,21 +4,30 @@
 import os from "node:os";
 import { UsageError } from "../errors.js";
 import type { KernelName } from "../kernel/kernel.js";
-import type { CostName } from "../network/costs.js";
+import { parseLayers, type LayerSpec } from "../layers/spec.js";
+import { COST_NAMES, type CostName } from "../network/costs.js";
 import type { InitName } from "../network/network.js";
-import type { EtaSchedule, Monitor } from "../network/sgd.js";
+import type { EtaSchedule, L2Form, Monitor } from "../network/sgd.js";
 import { MAX_THREADS } from "../network/team.js";
 
 export interface TrainConfig {
   /** The option keys typed on the command line (not those a preset or default filled in). */
   given: ReadonlySet<string>;
+  /** The book's sizes (the --sizes form), when --layers is not used. */
   sizes: number[];
+  /** The --layers form: the spec as typed, and parsed. */
+  layersSpec?: string;
+  layers?: LayerSpec[];
   epochs: number;
   batchSize: number;
   eta: number;
   lambda: number;
+  l2: L2Form;
   cost: CostName;
+  /** Typed or set by a preset (otherwise the output layer decides, see resolveCost). */
+  costGiven: boolean;
   init: InitName;
+  shuffle: boolean;
   seed: number;
   trainSize?: number;
   validationSize: number;
@@ -56,7 +65,18 @@ export const DEFAULTS = {
   kernel: "wasm",
 } as const;
 
-export type PresetName = "ch1" | "ch3" | "ch3-long";
+export type PresetName = "ch1" | "ch3" | "ch3-long" | "ch5-depth-1" | "ch5-depth-2" | "ch5-depth-3" | "ch5-depth-4" | "ch6-shallow";
+
+/** Chapter 5's deep nets: 784, then `hidden` layers of 30, then 10; network2.py's settings. */
+function ch5(hidden: number, book: string): { about: string; values: Record<string, string> } {
+  const sizes = ["784", ...Array<string>(hidden).fill("30"), "10"].join(",");
+  return {
+    about: `chapter 5: ${sizes.replaceAll(",", "-")}, cross-entropy, scaled init, eta 0.1, lambda 5.0, 30 epochs, mini-batch 10, scored on validation (book: ${book})`,
+    values: {
+      sizes, epochs: "30", batchSize: "10", eta: "0.1", lambda: "5.0", cost: "cross-entropy", init: "scaled", eval: "validation",
+    },
+  };
+}
 
 /** The book's runs. Values are what the command line would say. */
 export const PRESETS: Record<PresetName, { about: string; values: Record<string, string> }> = {
@@ -78,9 +98,22 @@ export const PRESETS: Record<PresetName, { about: string; values: Record<string,
       cost: "cross-entropy", init: "scaled", eval: "validation",
     },
   },
+  "ch5-depth-1": ch5(1, "96.48%"),
+  "ch5-depth-2": ch5(2, "96.90%"),
+  "ch5-depth-3": ch5(3, "96.57%"),
+  "ch5-depth-4": ch5(4, "96.53%"),
+  "ch6-shallow": {
+    about: "chapter 6 (network3.py): fc 100 sigmoid, softmax 10, log-likelihood, eta 0.1, 60 epochs, mini-batch 10, " +
+      "no shuffling, network3 init and L2; test accuracy at the best validation epoch (book: 97.80%)",
+    values: {
+      layers: "fc:100:sigmoid,softmax:10", epochs: "60", batchSize: "10", eta: "0.1", lambda: "0",
+      cost: "log-likelihood", init: "network3", l2: "network3", shuffle: "false", eval: "validation",
+    },
+  },
 };
 
-const MONITORS: readonly Monitor[] = ["training-cost", "training-accuracy", "eval-cost", "eval-accuracy"];
+const MONITORS: readonly Monitor[] = ["training-cost", "training-accuracy", "eval-cost", "eval-accuracy", "gradient-norms"];
+const INITS: readonly InitName[] = ["large", "scaled", "network3"];
 
 export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): TrainConfig {
   const preset = raw.preset === undefined ? undefined : oneOf("--preset", str(raw.preset), Object.keys(PRESETS) as PresetName[]);
@@ -90,7 +123,11 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     return preset ? PRESETS[preset].values[key] : undefined;
   };
   const get = (key: keyof typeof DEFAULTS): string => pick(key) ?? DEFAULTS[key];
-  const cost = oneOf("--cost", get("cost"), ["quadratic", "cross-entropy"] as const);
+  const shape = networkShape(raw, preset);
+  const costText = pick("cost");
+  // the output layer decides an unset cost: log-likelihood after softmax, else the book's quadratic
+  const lastIsSoftmax = shape.layers?.[shape.layers.length - 1].type === "softmax";
+  const cost = oneOf("--cost", costText ?? (lastIsSoftmax ? "log-likelihood" : DEFAULTS.cost), COST_NAMES);
   const optional = (key: string, flag: string, parse: (flag: string, v: string) => number): number | undefined => {
     const v = pick(key);
     return v === undefined ? undefined : parse(flag, v);
@@ -100,13 +137,16 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
   const given = new Set(Object.keys(raw).filter((k) => raw[k] !== undefined));
   return {
     given,
-    sizes: parseSizes(get("sizes")),
+    ...shape,
     epochs: positiveInt("--epochs", get("epochs")),
     batchSize: positiveInt("--batch-size", get("batchSize")),
     eta: positiveNumber("--eta", get("eta")),
     lambda: nonNegativeNumber("--lambda", get("lambda")),
+    l2: oneOf("--l2", pick("l2") ?? "network2", ["network2", "network3"] as const),
     cost,
-    init: oneOf("--init", pick("init") ?? (cost === "cross-entropy" ? "scaled" : "large"), ["large", "scaled"] as const),
+    costGiven: costText !== undefined,
+    init: oneOf("--init", pick("init") ?? (shape.layers ? "network3" : cost === "cross-entropy" ? "scaled" : "large"), INITS),
+    shuffle: (pick("shuffle") ?? "true") !== "false",
     seed: seed(get("seed")),
     trainSize: optional("trainSize", "--train-size", positiveInt),
     validationSize: nonNegativeInt("--validation-size", get("validationSize")),
@@ -136,6 +176,20 @@ export function colorWanted(raw: RawOptions, env: NodeJS.ProcessEnv = process.en
 
 function str(v: string | boolean | undefined): string {
   return typeof v === "string" ? v : String(v);
+}
+
+/** --sizes or --layers (not both), typed or from the preset; --sizes 784,30,10 when neither. */
+function networkShape(raw: RawOptions, preset: PresetName | undefined): { sizes: number[]; layersSpec?: string; layers?: LayerSpec[] } {
+  if (raw.sizes !== undefined && raw.layers !== undefined) {
+    throw new UsageError("--sizes and --layers both describe the network: give one of them");
+  }
+  const values = preset ? PRESETS[preset].values : {};
+  const typed = raw.sizes !== undefined ? "sizes" : raw.layers !== undefined ? "layers" : undefined;
+  const from = typed ?? (values.layers !== undefined ? "layers" : "sizes");
+  if (from === "sizes") return { sizes: parseSizes(str(raw.sizes ?? values.sizes ?? DEFAULTS.sizes)) };
+  const layersSpec = str(raw.layers ?? values.layers);
+  const layers = parseLayers(layersSpec);
+  return { sizes: [], layersSpec, layers };
 }
 
 function parseSizes(text: string): number[] {

@@ -2,7 +2,7 @@
 // terminal) or JSON Lines for scripts (stdout, one object per event, the
 // schema in README.md). Diagnostics always go to stderr.
 import chalk, { Chalk, type ChalkInstance } from "chalk";
-import type { EpochRecord, StopReason, TrainResult } from "../network/sgd.js";
+import type { EpochRecord, StopReason, TestAtBest, TrainResult } from "../network/sgd.js";
 
 export interface RunInfo {
   version: string;
@@ -14,6 +14,7 @@ export interface RunInfo {
 export interface Summary {
   epochs: number;
   best?: EpochRecord;
+  testAtBest?: TestAtBest;
   seconds: number;
   stoppedBy: StopReason;
   saved?: string;
@@ -21,12 +22,12 @@ export interface Summary {
 
 export interface Reporter {
   start(info: RunInfo): void;
-  epoch(record: EpochRecord, isBest: boolean): void;
+  epoch(record: EpochRecord, isBest: boolean, testAtBest?: TestAtBest): void;
   summary(summary: Summary): void;
 }
 
 export function summarise(result: TrainResult, seconds: number, saved?: string): Summary {
-  return { epochs: result.epochs.length, best: result.best, seconds, stoppedBy: result.stoppedBy, saved };
+  return { epochs: result.epochs.length, best: result.best, testAtBest: result.testAtBest, seconds, stoppedBy: result.stoppedBy, saved };
 }
 
 export function writeLine(line: string): void {
@@ -50,6 +51,7 @@ export class JsonReporter implements Reporter {
       bestCorrect: s.best?.correct ?? null,
       total: s.best?.total ?? null,
       bestAccuracy: s.best?.accuracy ?? null,
+      testAtBest: s.testAtBest ?? null,
       seconds: s.seconds,
       stoppedBy: s.stoppedBy,
       saved: s.saved ?? null,
@@ -62,6 +64,11 @@ export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color && process.stdout.isTTY ? Math.max(chalk.level, 1) as 1 | 2 | 3 : 0 });
 }
 
+/** The book's sigmoid networks by their sizes (784-30-10), any other by its input and layers. */
+export function describeNetwork(sizes: readonly number[], layers: string): string {
+  return /^fc:\d+:sigmoid(,fc:\d+:sigmoid)*$/.test(layers) ? sizes.join("-") : `${sizes[0]} -> ${layers}`;
+}
+
 export const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 export class HumanReporter implements Reporter {
@@ -71,24 +78,28 @@ export class HumanReporter implements Reporter {
     if (this.quiet) return;
     const k = info.config;
     const d = info.data;
-    writeLine(this.c.bold(`mnist-train ${info.version}: network ${(k.sizes as number[]).join("-")}, ${k.cost} cost, ${k.init} init`));
+    writeLine(this.c.bold(`mnist-train ${info.version}: network ${describeNetwork(k.sizes as number[], k.layers as string)}, ${k.cost} cost, ${k.init} init`));
     writeLine(`data: ${d.training} training, ${d.validation} validation, ${d.test} test images of ${d.rows}x${d.cols} from ${d.dataDir}; scoring ${d.evalSet}`);
-    const extras = [k.lambda ? `lambda ${k.lambda}` : "", k.preset ? `preset ${k.preset}` : ""].filter(Boolean).join(", ");
+    const extras = [
+      k.lambda ? `lambda ${k.lambda} (${k.l2} L2)` : "", k.shuffle === false ? "no shuffling" : "", k.preset ? `preset ${k.preset}` : "",
+    ].filter(Boolean).join(", ");
     writeLine(`SGD: ${k.epochs} epochs, mini-batch ${k.batchSize}, eta ${k.eta}${extras ? ", " + extras : ""}, seed ${k.seed}; ${k.kernel} kernel, ${k.threads} thread${k.threads === 1 ? "" : "s"}`);
   }
 
-  epoch(r: EpochRecord, isBest: boolean): void {
+  epoch(r: EpochRecord, isBest: boolean, testAtBest?: TestAtBest): void {
     if (this.quiet) return;
+    const test = testAtBest?.epoch === r.epoch ? this.c.dim(`  test ${testAtBest.correct} / ${testAtBest.total} (${percent(testAtBest.accuracy)})`) : "";
     const score = `${r.correct} / ${r.total}`;
     const acc = `(${percent(r.accuracy)})`;
     const monitors = [
       r.trainingCost !== undefined ? `training cost ${r.trainingCost.toFixed(4)}` : "",
       r.trainingAccuracy !== undefined ? `training accuracy ${percent(r.trainingAccuracy)}` : "",
       r.evalCost !== undefined ? `eval cost ${r.evalCost.toFixed(4)}` : "",
+      r.gradientNorms ? `gradient norms ${r.gradientNorms.map((g) => g.toPrecision(3)).join(", ")}` : "",
     ].filter(Boolean);
     writeLine(
       `Epoch ${r.epoch}: ${isBest ? this.c.green(score) : score} ${acc}` +
-      this.c.dim(`  ${r.seconds.toFixed(2)} s`) +
+      this.c.dim(`  ${r.seconds.toFixed(2)} s`) + test +
       (monitors.length ? "  " + monitors.join(", ") : ""),
     );
   }
@@ -103,7 +114,9 @@ export class HumanReporter implements Reporter {
     const best = s.best
       ? `Best: epoch ${s.best.epoch}, ${s.best.correct} / ${s.best.total} (${percent(s.best.accuracy)})`
       : "No epoch finished";
-    writeLine(this.c.bold(best) + `; ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} in ${s.seconds.toFixed(1)} s${why[s.stoppedBy]}`);
+    const t = s.testAtBest;
+    const test = t ? `; test accuracy at the best validation epoch (${t.epoch}): ${t.correct} / ${t.total} (${percent(t.accuracy)})` : "";
+    writeLine(this.c.bold(best) + test + `; ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} in ${s.seconds.toFixed(1)} s${why[s.stoppedBy]}`);
     if (s.saved) writeLine(`Saved the network to ${s.saved}`);
   }
 }

@@ -6,13 +6,14 @@ import { CLASSES, type Dataset } from "../data/dataset.js";
 import { loadMnist, splitBook } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
 import { createKernel } from "../kernel/index.js";
-import { COSTS } from "../network/costs.js";
+import { formatLayers } from "../layers/spec.js";
+import { COSTS, type CostName } from "../network/costs.js";
 import { createEngine } from "../network/engine.js";
-import { fromBookJson, toBookJson } from "../network/model-file.js";
+import { formatFor, fromModelBytes, modelBytes } from "../network/model-file.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
 import { sgd, type TrainEvent } from "../network/sgd.js";
-import { checkWritable, readTextFile, writeFileAtomic } from "./files.js";
+import { checkWritable, readBytes, writeFileAtomic } from "./files.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
@@ -31,16 +32,23 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   const arena = new Arena();
   const kernel = createKernel(config.kernel, arena.memory, warn);
   const rng = new Rng(config.seed);
-  const network = startingNetwork(config, arena, rng);
-  checkSizesFitData(network.sizes, train, config.load);
+  const network = startingNetwork(config, arena, rng, train.rows * train.cols);
+  checkSizesFitData(network.sizes, train, config.load, config.layersSpec);
+  checkCostFits(network, config.cost, config.load);
+  if (config.save) checkSaveFormat(config.save, network, config.cost);
+  // network3.py's protocol: with validation scored, the test set is scored at its best epochs too
+  const testAtBest = config.eval === "validation" ? split.test : undefined;
   const engine = await createEngine({ kernel, network, cost: COSTS[config.cost], batchSize: config.batchSize, arena, threads: config.threads,
-    datasets: [split.training, evaluation],
+    datasets: testAtBest ? [split.training, evaluation, testAtBest] : [split.training, evaluation], seed: config.seed,
   });
 
   const reporter: Reporter = config.json ? new JsonReporter() : new HumanReporter(makeChalk(config.color), config.quiet);
   reporter.start({
     version: VERSION,
-    config: { ...config, given: undefined, sizes: network.sizes, kernel: kernel.name, threads: engine.threads },
+    config: {
+      ...config, given: undefined, costGiven: undefined, layersSpec: undefined,
+      sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads,
+    },
     data: {
       training: split.training.count, validation: split.validation.count, test: split.test.count,
       rows: train.rows, cols: train.cols, dataDir, evalSet: config.eval,
@@ -54,7 +62,7 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
     else if (e.type === "batch") progress.update(e.done);
     else {
       progress.stop();
-      reporter.epoch(e.record, e.isBest);
+      reporter.epoch(e.record, e.isBest, e.testAtBest);
     }
   };
 
@@ -68,11 +76,11 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   try {
     const result = await sgd(
       engine,
-      { training: split.training, evaluation },
+      { training: split.training, evaluation, test: testAtBest },
       {
-        epochs: config.epochs, batchSize: config.batchSize, eta: config.eta, lambda: config.lambda,
+        epochs: config.epochs, batchSize: config.batchSize, eta: config.eta, lambda: config.lambda, l2: config.l2,
         cost: COSTS[config.cost], monitor: new Set(config.monitor), earlyStopping: config.earlyStopping,
-        etaSchedule: config.etaSchedule, keepBest: config.saveBest,
+        etaSchedule: config.etaSchedule, keepBest: config.saveBest, shuffle: config.shuffle,
       },
       rng,
       onEvent,
@@ -81,7 +89,7 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
     progress.stop();
     // --save-best saves the best finished epoch, so nothing when none finished
     const toSave = config.saveBest ? (result.best && result.bestNetwork) : engine.network;
-    if (config.save && toSave) writeFileAtomic(config.save, toBookJson(toSave, config.cost));
+    if (config.save && toSave) writeFileAtomic(config.save, modelBytes(toSave, config.cost, saveFormat(config.save, toSave, config.cost)));
     else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
     reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
     return result.stoppedBy === "interrupted" ? EXIT_INTERRUPTED : 0;
@@ -92,25 +100,50 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   }
 }
 
-/** A fresh network from the seed, or the one in --load (whose sizes must agree with --sizes when both are given). */
-function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng): Network {
+/** A fresh network from the seed, or the one in --load (whose layers must agree with --sizes or --layers when given). */
+function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng, pixels: number): Network {
   if (config.load === undefined) {
-    const network = new Network(config.sizes, arena);
+    const network = config.layers ? new Network({ inputs: pixels, layers: config.layers }, arena) : new Network(config.sizes, arena);
     network.initialise(config.init, rng);
     return network;
   }
-  const { network, cost } = fromBookJson(readTextFile(config.load), config.load, arena);
+  const { network, cost } = fromModelBytes(readBytes(config.load), config.load, arena);
   if (!config.given.has("cost")) config.cost = cost; // keep training with the cost the model was trained with
   if (config.given.has("sizes") && network.sizes.join() !== config.sizes.join()) {
     throw new UsageError(`--sizes ${config.sizes.join(",")} does not match the sizes ${network.sizes.join(",")} of --load ${config.load}`);
   }
+  if (config.given.has("layers") && network.describe() !== formatLayers(config.layers!)) {
+    throw new UsageError(`--layers ${formatLayers(config.layers!)} does not match the layers ${network.describe()} of --load ${config.load}`);
+  }
   return network;
+}
+
+/** The cost must fit the output layer: cross-entropy a sigmoid, log-likelihood a softmax. */
+export function checkCostFits(network: Network, cost: CostName, model?: string): void {
+  const last = network.layers[network.layers.length - 1];
+  if (COSTS[cost].fits(last.activation)) return;
+  const what = `--cost ${cost} needs ${COSTS[cost].needs}, but the output layer is ${formatLayers([last.spec])}`;
+  throw model ? new DataError(`${model}: ${what}`) : new UsageError(what);
+}
+
+/** .safetensors names ask for safetensors; otherwise the network decides (model-file.ts). */
+function saveFormat(file: string, network: Network, cost: CostName) {
+  return file.endsWith(".safetensors") ? "safetensors" : formatFor(network, cost);
+}
+
+/** A .json name for a network that network2.py's JSON cannot hold is a mistake worth stopping for before training. */
+function checkSaveFormat(file: string, network: Network, cost: CostName): void {
+  if (file.endsWith(".json") && saveFormat(file, network, cost) !== "network2-json") {
+    throw new UsageError(`--save ${file}: network2.py's JSON holds only sigmoid networks under the quadratic or cross-entropy cost; ` +
+      `${network.describe()} with ${cost} is saved as safetensors: name the file .safetensors`);
+  }
 }
 
 /** The first layer must take the images' pixels and the last must have one neuron per class. */
 // A bad --sizes is a usage error (exit 2); a model file that does not fit is bad data (exit 1).
-export function checkSizesFitData(sizes: readonly number[], data: Dataset, model?: string): void {
-  const fail = (what: string): Error => (model ? new DataError(`${model}: the network ${what}`) : new UsageError(`--sizes ${sizes.join(",")} ${what}`));
+export function checkSizesFitData(sizes: readonly number[], data: Dataset, model?: string, layersSpec?: string): void {
+  const flag = layersSpec !== undefined ? `--layers ${layersSpec}` : `--sizes ${sizes.join(",")}`;
+  const fail = (what: string): Error => (model ? new DataError(`${model}: the network ${what}`) : new UsageError(`${flag} ${what}`));
   const pixels = data.rows * data.cols;
   if (sizes[0] !== pixels) throw fail(`starts with ${sizes[0]} inputs, but the images have ${data.rows}x${data.cols} = ${pixels} pixels`);
   const outputs = sizes[sizes.length - 1];

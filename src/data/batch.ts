@@ -45,24 +45,26 @@ function gatherOne(ds: Dataset, words: Uint32Array | null, e: number, X: Float64
 }
 
 /** Typed-array writes past the end are silently dropped, so check room once per call. */
-function checkRoom(ds: Dataset, m: number, X: Float64Array, x: number, y: Uint8Array): void {
-  if (x < 0 || x + m * ds.pixels > X.length || m > y.length) {
-    throw new RangeError(`no room for ${m} examples of ${ds.pixels} pixels at X[${x}] (length ${X.length}), y length ${y.length}`);
+function checkRoom(ds: Dataset, m: number, X: Float64Array, x: number, y: Uint8Array, yo: number): void {
+  if (x < 0 || x + m * ds.pixels > X.length || yo < 0 || yo + m > y.length) {
+    throw new RangeError(`no room for ${m} examples of ${ds.pixels} pixels at X[${x}] (length ${X.length}), y[${yo}] (length ${y.length})`);
   }
 }
 
 /** Gathers examples order[start .. start+m) of ds into X (m rows of ds.pixels, starting at element x),
- *  scaled to [0, 1] exactly as pixel/255, and their labels into y[0..m). */
-export function gatherBatch(ds: Dataset, order: Uint32Array, start: number, m: number, X: Float64Array, x: number, y: Uint8Array): void {
-  checkRoom(ds, m, X, x, y);
+ *  scaled to [0, 1] exactly as pixel/255, and their labels into y[yo .. yo+m). */
+export function gatherBatch(
+  ds: Dataset, order: Uint32Array, start: number, m: number, X: Float64Array, x: number, y: Uint8Array, yo = 0,
+): void {
+  checkRoom(ds, m, X, x, y, yo);
   if (start < 0 || start + m > order.length) throw new RangeError(`order[${start}..${start + m}) is outside its ${order.length} entries`);
   const words = wordsOf(ds);
-  for (let i = 0; i < m; i++) gatherOne(ds, words, order[i + start]!, X, x + i * ds.pixels, y, i);
+  for (let i = 0; i < m; i++) gatherOne(ds, words, order[i + start]!, X, x + i * ds.pixels, y, yo + i);
 }
 
 /** Like gatherBatch for the contiguous examples [start, start+m) (evaluation needs no order). */
 export function gatherRange(ds: Dataset, start: number, m: number, X: Float64Array, x: number, y: Uint8Array): void {
-  checkRoom(ds, m, X, x, y);
+  checkRoom(ds, m, X, x, y, 0);
   const words = wordsOf(ds);
   for (let i = 0; i < m; i++) gatherOne(ds, words, start + i, X, x + i * ds.pixels, y, i);
 }

@@ -10,7 +10,13 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
 const ALIGN_BYTES = 16; // f64x2 loads like 16-byte alignment
 
-export class Arena {
+/** Where buffers come from: an Arena, or (in a worker thread) views of buffers another thread made. */
+export interface Alloc {
+  f64(length: number): Float64Array;
+  u8(length: number): Uint8Array;
+}
+
+export class Arena implements Alloc {
   readonly memory: WebAssembly.Memory;
   private top: number;
 
@@ -60,4 +66,46 @@ export function f64View(memory: WebAssembly.Memory, v: ViewLayout): Float64Array
 
 export function u8View(memory: WebAssembly.Memory, v: ViewLayout): Uint8Array {
   return new Uint8Array(memory.buffer, v.byteOffset, v.length);
+}
+
+/** An Alloc that allocates from another and records where each buffer went, in order. */
+export class Recorder implements Alloc {
+  readonly layouts: ViewLayout[] = [];
+
+  constructor(private readonly from: Alloc) {}
+
+  f64(length: number): Float64Array {
+    return this.keep(this.from.f64(length));
+  }
+
+  u8(length: number): Uint8Array {
+    return this.keep(this.from.u8(length));
+  }
+
+  private keep<T extends Float64Array | Uint8Array>(view: T): T {
+    this.layouts.push(layoutOf(view));
+    return view;
+  }
+}
+
+/** Hands out views of the buffers a Recorder recorded, in the same order: the same
+ *  construction code run in another thread then sees the same bytes. */
+export class Replay implements Alloc {
+  private next = 0;
+
+  constructor(private readonly memory: WebAssembly.Memory, private readonly layouts: readonly ViewLayout[]) {}
+
+  f64(length: number): Float64Array {
+    return f64View(this.memory, this.take(length));
+  }
+
+  u8(length: number): Uint8Array {
+    return u8View(this.memory, this.take(length));
+  }
+
+  private take(length: number): ViewLayout {
+    const v = this.layouts[this.next++];
+    if (!v || v.length !== length) throw new Error("a replayed buffer does not match the recorded one");
+    return v;
+  }
 }

@@ -1,110 +1,147 @@
 // Fully matrix-based backpropagation over a mini-batch (the chapter-2
 // exercise): the m examples are the rows of one matrix, so each layer is one
-// product for the whole batch. With δˡ the error of layer l's outputs:
-//   BP1  δᴸ = ∇ₐC ∘ σ'(zᴸ)                 (the cost's own delta)
-//   BP2  δˡ = (δˡ⁺¹ · Wˡ⁺¹) ∘ σ'(zˡ)
+// product for the whole batch. With δˡ = ∂C/∂zˡ of layer l's outputs:
+//   BP1  δᴸ = the cost's own output error (costs.ts)
+//   BP2  δˡ = (δˡ⁺¹ · Wˡ⁺¹) ∘ f'(zˡ)
 //   BP3  ∂C/∂bˡ = Σ over the batch of δˡ
 //   BP4  ∂C/∂Wˡ = (δˡ)ᵀ · aˡ⁻¹
-import { Arena } from "../kernel/arena.js";
+// The layers contribute the steps (src/layers/); this file strings them into
+// the plans of a mini-batch, written once for every engine: the serial
+// engine runs each step whole, a team's thread its own block of each.
+import { gatherBatch } from "../data/batch.js";
+import type { Dataset } from "../data/dataset.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { addBiasSigmoid, mulSigmoidPrime, sumRows } from "../kernel/activations.js";
+import type { Step, StepContext } from "../layers/layer.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
+import { extent, placeBarriers, type Planned } from "./plan.js";
+import { Workspace } from "./workspace.js";
 
-/** Buffers for batches of up to `capacity` examples, made once. */
-export class Workspace {
-  readonly capacity: number;
-  /** activations[0] is the input batch X (m, sizes[0]); activations[l] is (m, sizes[l]). */
-  readonly activations: Float64Array[];
-  /** delta[l] is the error of the outputs of weight layer l, (m, sizes[l+1]). */
-  readonly delta: Float64Array[];
-  readonly labels: Uint8Array;
+export { Workspace } from "./workspace.js";
 
-  /** New buffers in `arena`, or views of buffers that already exist (in a worker thread). */
-  constructor(sizes: readonly number[], capacity: number, from: Arena | Omit<Workspace, "capacity">) {
-    this.capacity = capacity;
-    if (from instanceof Arena) {
-      this.activations = sizes.map((n) => from.f64(capacity * n));
-      this.delta = sizes.slice(1).map((n) => from.f64(capacity * n));
-      this.labels = from.u8(capacity);
-    } else {
-      ({ activations: this.activations, delta: this.delta, labels: this.labels } = from);
+/** Where the next mini-batch comes from: examples order[start ..] of ds. */
+interface Source {
+  ds?: Dataset;
+  order: Uint32Array;
+  start: number;
+}
+
+export class Backprop {
+  readonly ctx: StepContext = { m: 0, eta: 0, decay: 1, seed: 0, epoch: 0, batch: 0, row0: 0 };
+  /** Training, in order: forward (with dropout), BP1 and BP2, the SGD update. */
+  readonly forward: Step[];
+  readonly backward: Step[];
+  readonly update: Step[];
+  /** A whole SGD step from a gathered batch, with the barriers a team needs. */
+  readonly plan: Planned[];
+  /** Inference: the forward pass as the trained network computes it (dropout scaled, no masks). */
+  readonly infer: Step[];
+  /** Inference forward and backward: the gradient of the network as it stands (for monitors). */
+  readonly gradient: Step[];
+  private readonly source: Source = { order: new Uint32Array(0), start: 0 };
+
+  constructor(readonly kernel: Kernel, readonly net: Network, readonly ws: Workspace, readonly cost: Cost, seed = 0) {
+    const { ctx } = this;
+    ctx.seed = seed;
+    const { layers } = net;
+    const io = ws.io;
+    this.infer = layers.flatMap((l, i) => l.forward(kernel, ctx, io[i], false));
+    if (!ws.training) {
+      this.forward = this.backward = this.update = this.gradient = [];
+      this.plan = [];
+      return;
     }
+    const output = outputDelta(cost, net, ws, ctx);
+    const down = [...layers.keys()].reverse(); // L-1 .. 0
+    const bp2 = (l: number, training: boolean): Step[] => layers[l].backward(kernel, ctx, io[l], training);
+    const step = (l: number): Step[] => layers[l].update(kernel, ctx, io[l]);
+    this.forward = layers.flatMap((l, i) => l.forward(kernel, ctx, io[i], true));
+    this.backward = [output, ...down.flatMap((l) => bp2(l, true))];
+    this.update = down.flatMap(step);
+    this.gradient = [...this.infer, output, ...down.flatMap((l) => bp2(l, false))];
+    // each layer's update right after its BP2, the last product that reads its weights
+    const steps = [this.gatherStep(), ...this.forward, output, ...down.flatMap((l) => [...bp2(l, true), ...step(l)])];
+    this.plan = placeBarriers(steps);
+  }
+
+  /** One SGD step on examples order[start .. start+m) of ds, whole, on this thread. */
+  trainBatch(ds: Dataset, order: Uint32Array, start: number, m: number): void {
+    this.setBatch(ds, order, start, m);
+    for (const { step } of this.plan) step.run(0, extent(step, m));
+  }
+
+  setBatch(ds: Dataset, order: Uint32Array, start: number, m: number): void {
+    this.source.ds = ds;
+    this.source.order = order;
+    this.source.start = start;
+    this.ctx.m = m;
+  }
+
+  /** Runs steps whole on the m examples in the workspace. */
+  run(steps: readonly Step[], m: number): void {
+    this.ctx.m = m;
+    for (const step of steps) step.run(0, extent(step, m));
+  }
+
+  private gatherStep(): Step {
+    const { input: X, labels } = this.ws;
+    const n = this.net.inputs;
+    const src = this.source;
+    return {
+      name: "gather", split: "examples", units: 0, reads: [],
+      writes: [{ buffer: X, all: false }, { buffer: labels, all: false }],
+      run: (i0, i1) => gatherBatch(src.ds!, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0),
+    };
   }
 }
 
-/** Forward pass of m examples: activations[l+1] = σ(activations[l] · W[l]ᵀ + b[l]). */
-export function feedforward(kernel: Kernel, net: Network, ws: Workspace, m: number): void {
-  for (let l = 0; l < net.layers; l++) forwardLayer(kernel, net, ws, m, l, 0, net.sizes[l + 1]);
+/** BP1: δᴸ from the output activations and the labels, split as the output layer's last forward step is. */
+function outputDelta(cost: Cost, net: Network, ws: Workspace, ctx: StepContext): Step {
+  const last = net.layers[net.layers.length - 1];
+  const f = last.activation;
+  const n = last.nOut;
+  const { out: A, delta: D } = ws.io[ws.io.length - 1];
+  const { labels } = ws;
+  const byRows = f.rowWise;
+  return {
+    name: "output delta", split: byRows ? "examples" : "units", units: n,
+    reads: [{ buffer: A, all: false }, { buffer: labels, all: !byRows }],
+    writes: [{ buffer: D, all: false }],
+    run: byRows
+      ? (i0, i1) => cost.delta(i0, i1, 0, n, n, A, labels, D, f)
+      : (j0, j1) => cost.delta(0, ctx.m, j0, j1, n, A, labels, D, f),
+  };
 }
 
-/** Backward pass after feedforward: fills ws.delta for every layer (BP1, BP2). */
+// The steps as the book names them, for callers that drive one mini-batch by hand
+// (tests, the per-example reference). Each builds its plans anew: not for hot loops.
+
+/** Forward pass of the m examples in ws.input (training mode: dropout masks for epoch 0, batch 0). */
+export function feedforward(kernel: Kernel, net: Network, ws: Workspace, m: number, cost?: Cost): void {
+  const bp = new Backprop(kernel, net, ws, cost ?? anyCost);
+  bp.run(ws.training ? bp.forward : bp.infer, m);
+}
+
+/** BP1 and BP2 after feedforward: fills every layer's δ. */
 export function backward(kernel: Kernel, net: Network, ws: Workspace, m: number, cost: Cost): void {
-  const L = net.layers;
-  outputDelta(net, ws, m, cost, 0, net.sizes[L]);
-  for (let l = L - 1; l > 0; l--) backwardLayer(kernel, net, ws, m, l, 0, net.sizes[l]);
+  const bp = new Backprop(kernel, net, ws, cost);
+  bp.run(bp.backward, m);
 }
 
-/**
- * The SGD step from the deltas, without a gradient buffer:
- *   W ← decay·W − (eta/m)·(δ)ᵀ·a   (BP4),   b ← b − (eta/m)·Σδ   (BP3),
- * where decay = 1 − eta·lambda/n is L2 regularisation's weight decay.
- */
+/** The SGD step from the deltas: W ← decay·W − (η/m)·δᵀ·a (BP4), b ← b − (η/m)·Σδ (BP3). */
 export function update(kernel: Kernel, net: Network, ws: Workspace, m: number, eta: number, decay: number): void {
-  for (let l = 0; l < net.layers; l++) updateLayer(kernel, net, ws, m, l, eta, decay, 0, net.sizes[l + 1]);
+  const bp = new Backprop(kernel, net, ws, anyCost);
+  bp.ctx.eta = eta;
+  bp.ctx.decay = decay;
+  bp.run(bp.update, m);
 }
 
-// The same steps one layer at a time, for neurons r0..r1 of the layer only:
-// a thread of a team (team.ts) runs them on its own block of neurons.
-
-/** Outputs r0..r1 of weight layer l: z = a·W[l]ᵀ + b[l], then σ(z) in place. */
-export function forwardLayer(kernel: Kernel, net: Network, ws: Workspace, m: number, l: number, r0: number, r1: number): void {
-  if (r1 <= r0) return;
-  const nIn = net.sizes[l];
-  const nOut = net.sizes[l + 1];
-  const z = ws.activations[l + 1];
-  kernel.gemmABt(m, r1 - r0, nIn, ws.activations[l], 0, nIn, net.weights[l], r0 * nIn, nIn, z, r0, nOut);
-  addBiasSigmoid(m, r1 - r0, z, r0, nOut, net.biases[l], r0);
+/** The summed gradients of the batch's cost (BP3, BP4) into nablaW, nablaB, after backward. */
+export function gradients(kernel: Kernel, net: Network, ws: Workspace, m: number, nablaW: Float64Array[], nablaB: Float64Array[]): void {
+  net.layers.forEach((l, i) => l.gradient(kernel, m, ws.io[i], nablaW[i], nablaB[i], 0));
 }
 
-/** BP1 for output neurons j0..j1: the cost's own δᴸ. */
-export function outputDelta(net: Network, ws: Workspace, m: number, cost: Cost, j0: number, j1: number): void {
-  const L = net.layers;
-  cost.delta(m, net.sizes[L], j0, j1, ws.activations[L], ws.labels, ws.delta[L - 1]); // BP1
-}
-
-/** BP2 for neurons c0..c1 of layer l (the inputs of weight layer l): δ[l-1] from δ[l] and W[l]. */
-export function backwardLayer(kernel: Kernel, net: Network, ws: Workspace, m: number, l: number, c0: number, c1: number): void {
-  if (c1 <= c0) return;
-  const n = net.sizes[l];
-  const nNext = net.sizes[l + 1];
-  const { delta } = ws;
-  kernel.gemmAB(m, c1 - c0, nNext, delta[l], 0, nNext, net.weights[l], c0, n, delta[l - 1], c0, n); // BP2
-  mulSigmoidPrime(m, c1 - c0, delta[l - 1], c0, n, ws.activations[l], c0, n);
-}
-
-/** BP4 and BP3 with the SGD step for rows r0..r1 of W[l] and entries r0..r1 of b[l]. */
-export function updateLayer(
-  kernel: Kernel, net: Network, ws: Workspace, m: number, l: number, eta: number, decay: number, r0: number, r1: number,
-): void {
-  if (r1 <= r0) return;
-  const nIn = net.sizes[l];
-  const nOut = net.sizes[l + 1];
-  const step = -eta / m;
-  const { delta } = ws;
-  kernel.gemmAtB(r1 - r0, nIn, m, step, delta[l], r0, nOut, ws.activations[l], 0, nIn, decay, net.weights[l], r0 * nIn, nIn); // BP4
-  sumRows(m, r1 - r0, step, delta[l], r0, nOut, 1, net.biases[l], r0); // BP3
-}
-
-/** The summed gradients of the batch's cost (BP3, BP4) into nablaW, nablaB. */
-export function gradients(
-  kernel: Kernel, net: Network, ws: Workspace, m: number, nablaW: Float64Array[], nablaB: Float64Array[],
-): void {
-  const { sizes } = net;
-  for (let l = 0; l < net.layers; l++) {
-    const nIn = sizes[l];
-    const nOut = sizes[l + 1];
-    kernel.gemmAtB(nOut, nIn, m, 1, ws.delta[l], 0, nOut, ws.activations[l], 0, nIn, 0, nablaW[l], 0, nIn);
-    sumRows(m, nOut, 1, ws.delta[l], 0, nOut, 0, nablaB[l], 0);
-  }
-}
+// forward and update steps do not use the cost; any one builds the plans
+const anyCost: Cost = {
+  name: "quadratic", fits: () => true, needs: "", fn: () => 0, delta: () => {},
+};

@@ -4,7 +4,7 @@
 import { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { CLASSES, type Dataset } from "../data/dataset.js";
-import { Workspace } from "./backprop.js";
+import { Backprop, Workspace } from "./backprop.js";
 import { scoreRange } from "./score.js";
 import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost } from "./engine.js";
@@ -26,14 +26,13 @@ export interface ClassScore {
 }
 
 export function confusionMatrix(kernel: Kernel, network: Network, ds: Dataset, cost: Cost, arena: Arena): Confusion {
-  const L = network.layers;
-  const nOut = network.sizes[L];
+  const nOut = network.outputs;
   // a prediction must be a digit, or it would index another row's counts
   if (nOut !== CLASSES) throw new RangeError(`the network has ${nOut} outputs, but there are ${CLASSES} classes`);
-  const ws = new Workspace(network.sizes, EVAL_CHUNK, arena);
+  const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), cost);
   const counts = new Uint32Array(CLASSES * CLASSES);
-  const costSum = scoreRange(kernel, network, ws, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost);
-  return { counts, meanCost: meanCost(costSum, ds.count, 0, network) };
+  const costSum = scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost);
+  return { counts, meanCost: meanCost(costSum, ds.count, network) };
 }
 
 /** The counts as one row per true digit (views, no copy). */

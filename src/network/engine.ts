@@ -1,11 +1,12 @@
-// An engine runs the two things an epoch needs, SGD over a run of
-// mini-batches and an evaluation pass, on some hardware arrangement. The SGD
-// loop (sgd.ts) drives any engine; this one runs on the calling thread.
-import { Arena } from "../kernel/arena.js";
+// An engine runs the things an epoch needs, SGD over a run of mini-batches
+// and an evaluation pass, on some hardware arrangement. The SGD loop
+// (sgd.ts) drives any engine; this one runs on the calling thread.
+import type { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
-import { gatherBatch } from "../data/batch.js";
-import { backward, feedforward, update, Workspace } from "./backprop.js";
+import { gatherRange } from "../data/batch.js";
+import { sumRows } from "../kernel/elementwise.js";
+import { Backprop, Workspace } from "./backprop.js";
 import { scoreRange, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
@@ -21,10 +22,13 @@ export interface Engine {
   readonly network: Network;
   readonly kernel: Kernel;
   readonly threads: number;
-  /** SGD over examples order[start .. end), in mini-batches of batchSize (the last may be short). */
-  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void;
-  /** Accuracy (and, given a cost, the cost) of the network on ds. */
-  evaluate(ds: Dataset, cost?: Cost, lambda?: number): Score;
+  /** SGD over examples order[start .. end), in mini-batches of batchSize (the last may be short);
+   *  `epoch` and the batch's place in the order key the dropout masks. */
+  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch?: number): void;
+  /** Accuracy (and, given a cost, the cost with the L2 term (λ/2n)·Σw², n by default the size of ds) of the network on ds. */
+  evaluate(ds: Dataset, cost?: Cost, lambda?: number, n?: number): Score;
+  /** ‖∂C/∂b‖ of the mean bias gradient of every hidden layer over the first `count` examples of ds. */
+  gradientNorms(ds: Dataset, count: number): number[];
   close(): Promise<void>;
 }
 
@@ -37,12 +41,14 @@ export interface EngineOptions {
   threads: number;
   /** Every dataset the engine will see (threads share them from the start). */
   datasets: Dataset[];
+  /** The run's seed, for the dropout masks. */
+  seed?: number;
 }
 
 /** The engine for a thread count: the calling thread alone, or it and worker threads. */
 export async function createEngine(o: EngineOptions): Promise<Engine> {
   if (o.threads > 1) return (await import("./parallel.js")).ParallelEngine.start(o);
-  return new SerialEngine(o.kernel, o.network, o.cost, o.batchSize, o.arena);
+  return new SerialEngine(o.kernel, o.network, o.cost, o.batchSize, o.arena, o.seed);
 }
 
 /** Evaluation works on chunks this many examples high: big products, small buffers. */
@@ -50,37 +56,55 @@ export const EVAL_CHUNK = 250;
 
 export class SerialEngine implements Engine {
   readonly threads = 1;
-  private readonly ws: Workspace;
-  private readonly predicted = new Uint8Array(EVAL_CHUNK);
+  private readonly bp: Backprop;
+  private readonly predicted: Uint8Array;
 
-  constructor(readonly kernel: Kernel, readonly network: Network, private readonly cost: Cost, batchSize: number, arena: Arena) {
-    this.ws = new Workspace(network.sizes, Math.max(batchSize, EVAL_CHUNK), arena);
+  constructor(readonly kernel: Kernel, readonly network: Network, cost: Cost, batchSize: number, arena: Arena, seed = 0) {
+    const capacity = Math.max(batchSize, EVAL_CHUNK);
+    this.bp = new Backprop(kernel, network, new Workspace(network, capacity, arena), cost, seed);
+    this.predicted = new Uint8Array(capacity); // one per row: evaluation fills the whole workspace
   }
 
-  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void {
-    const { kernel, network, ws } = this;
+  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
+    const { bp } = this;
+    const { ctx } = bp;
+    ctx.eta = eta;
+    ctx.decay = decay;
+    ctx.epoch = epoch;
     for (let s = start; s < end; s += batchSize) {
-      const m = Math.min(batchSize, end - s);
-      gatherBatch(ds, order, s, m, ws.activations[0], 0, ws.labels);
-      feedforward(kernel, network, ws, m);
-      backward(kernel, network, ws, m, this.cost);
-      update(kernel, network, ws, m, eta, decay);
+      ctx.batch = s / batchSize;
+      bp.trainBatch(ds, order, s, Math.min(batchSize, end - s));
     }
   }
 
-  evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {
-    const n = this.network.sizes[this.network.layers];
-    const counts = new Uint32Array(n * n);
-    const costSum = scoreRange(this.kernel, this.network, this.ws, this.predicted, ds, 0, ds.count, counts, cost);
-    const score: Score = { correct: trace(counts, n), total: ds.count };
-    if (cost) score.cost = meanCost(costSum, ds.count, lambda, this.network);
+  evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {
+    const classes = this.network.outputs;
+    const counts = new Uint32Array(classes * classes);
+    const costSum = scoreRange(this.bp, this.predicted, ds, 0, ds.count, counts, cost);
+    const score: Score = { correct: trace(counts, classes), total: ds.count };
+    if (cost) score.cost = meanCost(costSum, ds.count, this.network, lambda, n);
     return score;
+  }
+
+  gradientNorms(ds: Dataset, count: number): number[] {
+    const { bp, network } = this;
+    const { ws } = bp;
+    const hidden = network.layers.slice(0, -1);
+    const sums = hidden.map((l) => new Float64Array(l.nOut));
+    const total = Math.min(count, ds.count);
+    for (let s = 0; s < total; s += ws.capacity) {
+      const m = Math.min(ws.capacity, total - s);
+      gatherRange(ds, s, m, ws.input, 0, ws.labels);
+      bp.run(bp.gradient, m);
+      hidden.forEach((l, i) => sumRows(m, l.nOut, 1, ws.io[i].delta, 0, l.nOut, 1, sums[i], 0)); // BP3, summed
+    }
+    return sums.map((g) => Math.hypot(...g) / total);
   }
 
   async close(): Promise<void> {}
 }
 
-/** network2.py's total_cost: mean of C_x plus (lambda/2n)·Σw², n the set's size. */
-export function meanCost(sum: number, n: number, lambda: number, network: Network): number {
-  return sum / n + (0.5 * lambda / n) * network.sumSquaredWeights();
+/** network2.py's total_cost: the mean of C_x plus (λ/2n)·Σw², where network2.py's n is the scored set's size. */
+export function meanCost(sum: number, count: number, network: Network, lambda = 0, n = count): number {
+  return sum / count + (0.5 * lambda / n) * network.sumSquaredWeights();
 }

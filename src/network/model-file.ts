@@ -3,17 +3,37 @@
 //   {"sizes": [784, 30, 10], "weights": [layer][n_out][n_in],
 //    "biases": [layer][n_out][1], "cost": "QuadraticCost" | "CrossEntropyCost"}
 import { DataError } from "../errors.js";
-import { Arena } from "../kernel/arena.js";
+import type { Alloc } from "../kernel/arena.js";
 import { COSTS, type CostName } from "./costs.js";
 import { Network } from "./network.js";
+import { fromSafetensors, looksLikeSafetensors, toSafetensors } from "./safetensors.js";
+
+export type ModelFormat = "network2-json" | "safetensors";
+
+/** network2.py's JSON for the book's networks (sigmoid layers, its two costs), safetensors for every other. */
+export function formatFor(net: Network, cost: CostName): ModelFormat {
+  return net.isBookNetwork && COSTS[cost].bookName ? "network2-json" : "safetensors";
+}
+
+export function modelBytes(net: Network, cost: CostName, format: ModelFormat = formatFor(net, cost)): string | Uint8Array {
+  return format === "network2-json" ? toBookJson(net, cost) : toSafetensors(net, cost);
+}
+
+/** A saved model of either format, told apart by its first byte. */
+export function fromModelBytes(bytes: Uint8Array, source: string, alloc: Alloc): LoadedModel {
+  if (looksLikeSafetensors(bytes)) return fromSafetensors(bytes, source, alloc);
+  return fromBookJson(new TextDecoder().decode(bytes), source, alloc);
+}
 
 export function toBookJson(net: Network, cost: CostName): string {
+  const { bookName } = COSTS[cost];
+  if (!net.isBookNetwork || !bookName) throw new Error(`network2.py's JSON holds sigmoid networks under its two costs, not ${net.describe()} with ${cost}`);
   const { sizes } = net;
   const weights = net.weights.map((w, l) =>
     Array.from({ length: sizes[l + 1] }, (_, j) => Array.from(w.subarray(j * sizes[l], (j + 1) * sizes[l]))),
   );
   const biases = net.biases.map((b) => Array.from(b, (v) => [v]));
-  return JSON.stringify({ sizes, weights, biases, cost: COSTS[cost].bookName });
+  return JSON.stringify({ sizes, weights, biases, cost: bookName });
 }
 
 export interface LoadedModel {
@@ -22,7 +42,7 @@ export interface LoadedModel {
 }
 
 /** Parses and checks a saved network; `source` names the file in errors. */
-export function fromBookJson(text: string, source: string, arena: Arena): LoadedModel {
+export function fromBookJson(text: string, source: string, arena: Alloc): LoadedModel {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -1,67 +1,104 @@
-// The network of the book: `sizes` neurons per layer, and for each layer l
-// after the input a weight matrix W[l] (sizes[l+1], sizes[l]) and a bias
-// vector b[l] (sizes[l+1]). Parameters live in the arena so the WebAssembly
-// kernel and worker threads use them in place.
-import { Arena } from "../kernel/arena.js";
+// A network is a list of layers, as in network3.py: `inputs` units come in
+// (the image's pixels), each layer maps its input to its output units, and
+// the last layer's outputs are the scores of the classes. Parameters live in
+// an Alloc (the arena) so the WebAssembly kernel and worker threads use them
+// in place.
+import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
+import { FullyConnected } from "../layers/fully-connected.js";
+import type { InitName, Layer } from "../layers/layer.js";
+import { formatLayers, isSigmoidStack, sigmoidLayers, type LayerSpec } from "../layers/spec.js";
 import type { Rng } from "./rng.js";
 
-export type InitName = "large" | "scaled";
-
-export interface Parameters {
-  weights: Float64Array[];
-  biases: Float64Array[];
-}
+export type { InitName } from "../layers/layer.js";
 
 export class Network {
-  readonly sizes: readonly number[];
-  readonly weights: Float64Array[];
-  readonly biases: Float64Array[];
+  readonly inputs: number;
+  readonly layers: readonly Layer[];
+  /** Where the parameters are, in the order they were made: a worker thread rebuilds the network on them (Replay). */
+  readonly layout: readonly ViewLayout[];
 
-  /** New zeroed parameters in `arena`, or views of parameters that already exist (in a worker thread). */
-  constructor(sizes: readonly number[], from: Arena | Parameters) {
-    this.sizes = [...sizes];
-    if (from instanceof Arena) {
-      this.biases = this.sizes.slice(1).map((y) => from.f64(y));
-      this.weights = this.sizes.slice(1).map((y, l) => from.f64(y * this.sizes[l]));
-    } else {
-      this.biases = from.biases;
-      this.weights = from.weights;
-    }
+  /** The book's `sizes` (input first: sigmoid fully connected layers), or the input size and a layer list. */
+  constructor(shape: readonly number[] | { inputs: number; layers: readonly LayerSpec[] }, alloc: Alloc) {
+    const { inputs, layers } = Array.isArray(shape)
+      ? { inputs: shape[0], layers: sigmoidLayers(shape) }
+      : (shape as { inputs: number; layers: readonly LayerSpec[] });
+    this.inputs = inputs;
+    const recorder = new Recorder(alloc);
+    let nIn = inputs;
+    this.layers = layers.map((spec) => {
+      const layer = new FullyConnected(spec, nIn, recorder);
+      nIn = layer.nOut;
+      return layer;
+    });
+    this.layout = recorder.layouts;
   }
 
-  /** The number of weight layers (the book's num_layers - 1). */
-  get layers(): number {
-    return this.sizes.length - 1;
+  get specs(): LayerSpec[] {
+    return this.layers.map((l) => ({ ...l.spec }));
+  }
+
+  /** Units per layer, input first (the book's `sizes`). */
+  get sizes(): number[] {
+    return [this.inputs, ...this.layers.map((l) => l.nOut)];
+  }
+
+  get outputs(): number {
+    return this.layers[this.layers.length - 1].nOut;
+  }
+
+  get weights(): Float64Array[] {
+    return this.layers.map((l) => l.weight);
+  }
+
+  get biases(): Float64Array[] {
+    return this.layers.map((l) => l.bias);
+  }
+
+  /** The layers as `--layers` text. */
+  describe(): string {
+    return formatLayers(this.layers.map((l) => l.spec));
+  }
+
+  /** True when network2.py's JSON can hold this network (sigmoid fully connected layers, no dropout). */
+  get isBookNetwork(): boolean {
+    return isSigmoidStack(this.layers.map((l) => l.spec));
   }
 
   /**
-   * The book's initialisers, drawn in network.py's order (all biases, then
-   * all weights): `large` is N(0, 1) for both (chapter 1); `scaled` draws
-   * weights from N(0, 1/n_in) so that z starts unsaturated (chapter 3).
+   * Draws the initial parameters in network.py's order (all biases, then all
+   * weights), each layer as `init` says for its type (InitName).
    */
   initialise(init: InitName, rng: Rng): void {
-    for (const b of this.biases) for (let j = 0; j < b.length; j++) b[j] = rng.normal();
-    this.weights.forEach((w, l) => {
-      const scale = init === "scaled" ? 1 / Math.sqrt(this.sizes[l]) : 1;
-      for (let j = 0; j < w.length; j++) w[j] = rng.normal() * scale;
-    });
+    for (const l of this.layers) {
+      const b = l.bias;
+      if (l.drawsBiases(init)) for (let j = 0; j < b.length; j++) b[j] = rng.normal();
+      else b.fill(0);
+    }
+    for (const l of this.layers) {
+      const w = l.weight;
+      const scale = l.weightScale(init);
+      if (scale === 0) w.fill(0);
+      else for (let j = 0; j < w.length; j++) w[j] = rng.normal() * scale;
+    }
   }
 
   copyFrom(other: Network): void {
-    this.weights.forEach((w, l) => w.set(other.weights[l]));
-    this.biases.forEach((b, l) => b.set(other.biases[l]));
+    this.layers.forEach((l, i) => {
+      l.weight.set(other.layers[i].weight);
+      l.bias.set(other.layers[i].bias);
+    });
   }
 
   /** Σ w² over all weights (the L2 term's sum). */
   sumSquaredWeights(): number {
     let s = 0;
-    for (const w of this.weights) for (let j = 0; j < w.length; j++) s += w[j] * w[j];
+    for (const { weight: w } of this.layers) for (let j = 0; j < w.length; j++) s += w[j] * w[j];
     return s;
   }
 
   /** True when every weight and bias is a finite number. */
   isFinite(): boolean {
     const finite = (v: Float64Array): boolean => v.every(Number.isFinite);
-    return this.weights.every(finite) && this.biases.every(finite);
+    return this.layers.every((l) => finite(l.weight) && finite(l.bias));
   }
 }

@@ -12,7 +12,6 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Dataset } from "../data/dataset.js";
-import { layoutOf } from "../kernel/arena.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
 import { ModeChooser } from "./mode-chooser.js";
@@ -47,21 +46,22 @@ export class ParallelEngine implements Engine {
       ...newControl(),
       order,
       datasets: o.datasets,
-      sizes: [...network.sizes],
+      inputs: network.inputs,
+      layers: network.specs,
+      network: network.layout,
       cost: o.cost.name,
-      weights: network.weights.map(layoutOf),
-      biases: network.biases.map(layoutOf),
-      train: workspaceLayout(new Workspace(network.sizes, o.batchSize, arena)),
-      evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network.sizes, EVAL_CHUNK, arena))),
+      seed: o.seed ?? 0,
+      train: workspaceLayout(new Workspace(network, o.batchSize, arena)),
+      evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network, EVAL_CHUNK, arena, false))),
     };
     const module = o.kernel.name === "wasm" ? wasmModule() : undefined;
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
     const ids = new Map(o.datasets.map((d, i) => [d, i]));
-    const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena);
+    const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena, o.seed);
     return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers, alone);
   }
 
-  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number): void {
+  trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
     const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
     // the chooser decides slice by slice, however long a run the caller asks for
@@ -69,23 +69,28 @@ export class ParallelEngine implements Engine {
       for (const run of this.chooser.plan(s, Math.min(end, s + SLICE_BATCHES * batchSize), batchSize)) {
         const t0 = performance.now();
         if (run.team) {
-          this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay);
+          this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay, undefined, epoch);
           this.team.run();
         } else {
-          this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay);
+          this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay, epoch);
         }
         this.chooser.record(run, performance.now() - t0);
       }
     }
   }
 
-  evaluate(ds: Dataset, cost?: Cost, lambda = 0): Score {
+  evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {
     this.team.issue(Command.Evaluate, this.id(ds), 0, 0, 0, 0, 0, cost?.name);
     this.team.run();
     const { correct, costSum } = this.team.results();
     const score: Score = { correct, total: ds.count };
-    if (cost) score.cost = meanCost(costSum, ds.count, lambda, this.network);
+    if (cost) score.cost = meanCost(costSum, ds.count, this.network, lambda, n);
     return score;
+  }
+
+  /** A short pass (a thousand examples): the calling thread alone. */
+  gradientNorms(ds: Dataset, count: number): number[] {
+    return this.alone.gradientNorms(ds, count);
   }
 
   async close(): Promise<void> {

@@ -1,34 +1,33 @@
 // The evaluation pass shared by every engine and by the confusion matrix:
 // feed examples forward chunk by chunk, count (true digit, predicted digit)
 // pairs and, when asked, sum the cost.
-import { argmaxRows } from "../kernel/activations.js";
-import type { Kernel } from "../kernel/kernel.js";
+import { argmaxRows } from "../kernel/elementwise.js";
 import type { Dataset } from "../data/dataset.js";
 import { gatherRange } from "../data/batch.js";
-import { feedforward, type Workspace } from "./backprop.js";
+import type { Backprop } from "./backprop.js";
 import type { Cost } from "./costs.js";
-import type { Network } from "./network.js";
 
 /**
- * Scores examples [e0, e1) of ds in chunks of ws.capacity: counts[t·n + p] += 1
- * for each example of label t predicted as p (n = outputs). Returns Σ C_x, or
- * 0 without a cost. `predicted` holds ws.capacity bytes of scratch.
+ * Scores examples [e0, e1) of ds in chunks of the workspace's capacity:
+ * counts[t·n + p] += 1 for each example of label t predicted as p (n =
+ * outputs). Returns Σ C_x, or 0 without a cost. `predicted` holds capacity
+ * bytes of scratch.
  */
 export function scoreRange(
-  kernel: Kernel, net: Network, ws: Workspace, predicted: Uint8Array,
-  ds: Dataset, e0: number, e1: number, counts: Uint32Array, cost?: Cost,
+  bp: Backprop, predicted: Uint8Array, ds: Dataset, e0: number, e1: number, counts: Uint32Array, cost?: Cost,
 ): number {
-  const L = net.layers;
-  const n = net.sizes[L];
+  const { ws } = bp;
+  const n = bp.net.outputs;
+  const A = ws.output;
   let costSum = 0;
   for (let s = e0; s < e1; s += ws.capacity) {
     const m = Math.min(ws.capacity, e1 - s);
-    gatherRange(ds, s, m, ws.activations[0], 0, ws.labels);
-    feedforward(kernel, net, ws, m);
-    argmaxRows(m, n, ws.activations[L], 0, n, predicted);
+    gatherRange(ds, s, m, ws.input, 0, ws.labels);
+    bp.run(bp.infer, m);
+    argmaxRows(m, n, A, 0, n, predicted);
     for (let i = 0; i < m; i++) {
       counts[ws.labels[i] * n + predicted[i]]++;
-      if (cost) costSum += cost.fn(n, ws.activations[L], i * n, ws.labels[i]);
+      if (cost) costSum += cost.fn(n, A, i * n, ws.labels[i]);
     }
   }
   return costSum;

@@ -10,7 +10,18 @@ import { Network } from "./network.js";
 import { Arena } from "../kernel/arena.js";
 import type { Rng } from "./rng.js";
 
-export type Monitor = "training-cost" | "training-accuracy" | "eval-cost" | "eval-accuracy";
+export type Monitor = "training-cost" | "training-accuracy" | "eval-cost" | "eval-accuracy" | "gradient-norms";
+
+/**
+ * How λ enters: `network2` (network2.py) decays the weights by 1 − ηλ/n per
+ * step and adds (λ/2n)·Σw² to a set's cost, n that set's size; `network3`
+ * (network3.py) adds 0.5·λ·Σw² divided by the number of mini-batches n/m to
+ * every mini-batch's cost: a decay of 1 − ηλm/n per step, m times stronger.
+ */
+export type L2Form = "network2" | "network3";
+
+/** Training examples whose mean bias gradient `gradient-norms` reports (chapter 5's figure). */
+export const GRADIENT_SAMPLE = 1000;
 
 export interface EtaSchedule {
   /** Halve eta after this many epochs without a better eval accuracy... */
@@ -24,8 +35,12 @@ export interface SgdOptions {
   batchSize: number;
   eta: number;
   lambda: number;
+  /** Default network2. */
+  l2?: L2Form;
   cost: Cost;
   monitor: ReadonlySet<Monitor>;
+  /** Reshuffle the training set before every epoch (network.py, network2.py), or keep its order (network3.py). Default true. */
+  shuffle?: boolean;
   earlyStopping?: number;
   etaSchedule?: EtaSchedule;
   /** Keep a copy of the network at its best eval accuracy. */
@@ -43,6 +58,16 @@ export interface EpochRecord {
   trainingCost?: number;
   trainingAccuracy?: number;
   evalCost?: number;
+  /** ‖∂C/∂b‖ per hidden layer, first to last, before the epoch trained. */
+  gradientNorms?: number[];
+}
+
+/** The test set's score at the best validation epoch (network3.py's protocol). */
+export interface TestAtBest {
+  epoch: number;
+  correct: number;
+  total: number;
+  accuracy: number;
 }
 
 export type StopReason = "completed" | "early-stopping" | "eta-schedule" | "interrupted";
@@ -50,6 +75,8 @@ export type StopReason = "completed" | "early-stopping" | "eta-schedule" | "inte
 export interface TrainResult {
   epochs: EpochRecord[];
   best?: EpochRecord;
+  /** With a test set beside the evaluation set: its score at the last epoch with the best evaluation accuracy. */
+  testAtBest?: TestAtBest;
   stoppedBy: StopReason;
   /** The network at its best epoch, when keepBest was asked for. */
   bestNetwork?: Network;
@@ -58,14 +85,14 @@ export interface TrainResult {
 export type TrainEvent =
   | { type: "epoch-start"; epoch: number; batches: number }
   | { type: "batch"; epoch: number; done: number; batches: number }
-  | { type: "epoch"; record: EpochRecord; isBest: boolean };
+  | { type: "epoch"; record: EpochRecord; isBest: boolean; testAtBest?: TestAtBest };
 
 /** Batches per slice of work between two yields to the event loop (so Ctrl-C is heard). */
 const BATCHES_PER_SLICE = 250;
 
 export async function sgd(
   engine: Engine,
-  data: { training: Dataset; evaluation: Dataset },
+  data: { training: Dataset; evaluation: Dataset; test?: Dataset },
   opts: SgdOptions,
   rng: Rng,
   onEvent: (e: TrainEvent) => void,
@@ -78,17 +105,19 @@ export async function sgd(
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const result: TrainResult = { epochs: [], stoppedBy: "completed" };
   const stall = new Stall(opts);
-  if (opts.keepBest) result.bestNetwork = new Network(engine.network.sizes, new Arena());
+  if (opts.keepBest) result.bestNetwork = new Network({ inputs: engine.network.inputs, layers: engine.network.specs }, new Arena());
+  const perStep = opts.l2 === "network3" ? m : 1;
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const eta = stall.eta;
-    const decay = 1 - (eta * opts.lambda) / n; // L2 weight decay, as in network2.py
+    const decay = 1 - (eta * opts.lambda * perStep) / n; // L2 as weight decay (L2Form)
+    const norms = opts.monitor.has("gradient-norms") ? engine.gradientNorms(training, GRADIENT_SAMPLE) : undefined;
     const t0 = performance.now();
-    rng.shuffle(order);
+    if (opts.shuffle !== false) rng.shuffle(order);
     onEvent({ type: "epoch-start", epoch, batches });
     for (let b = 0; b < batches; b += BATCHES_PER_SLICE) {
       const end = Math.min(b + BATCHES_PER_SLICE, batches);
-      engine.trainBatches(training, order, b * m, Math.min(end * m, n), m, eta, decay);
+      engine.trainBatches(training, order, b * m, Math.min(end * m, n), m, eta, decay, epoch);
       onEvent({ type: "batch", epoch, done: end, batches });
       await yieldToEventLoop();
       if (interrupted()) return { ...result, stoppedBy: "interrupted" };
@@ -98,13 +127,19 @@ export async function sgd(
       throw new DataError(`training diverged in epoch ${epoch}: weights became NaN or infinite (try a smaller --eta)`);
     }
     const record = score(engine, data, opts, epoch, eta, seconds);
+    if (norms) record.gradientNorms = norms;
+    // network3.py scores the test set whenever validation is at least as good as ever
+    if (data.test && (!result.testAtBest || record.correct >= result.best!.correct)) {
+      const t = engine.evaluate(data.test);
+      result.testAtBest = { epoch, correct: t.correct, total: t.total, accuracy: t.total ? t.correct / t.total : 0 };
+    }
     result.epochs.push(record);
     const isBest = !result.best || record.correct > result.best.correct;
     if (isBest) {
       result.best = record;
       result.bestNetwork?.copyFrom(engine.network);
     }
-    onEvent({ type: "epoch", record, isBest });
+    onEvent({ type: "epoch", record, isBest, testAtBest: result.testAtBest });
     const stop = stall.after(isBest);
     if (stop) return { ...result, stoppedBy: stop };
     if (interrupted()) return { ...result, stoppedBy: "interrupted" };
@@ -118,14 +153,16 @@ function score(
 ): EpochRecord {
   const t0 = performance.now();
   const wantEvalCost = opts.monitor.has("eval-cost");
-  const ev = engine.evaluate(data.evaluation, wantEvalCost ? opts.cost : undefined, opts.lambda);
+  // the L2 term's n (L2Form): the scored set's size in network2.py, the number of mini-batches in network3.py
+  const n = (set: Dataset): number => (opts.l2 === "network3" ? data.training.count / opts.batchSize : set.count);
+  const ev = engine.evaluate(data.evaluation, wantEvalCost ? opts.cost : undefined, opts.lambda, n(data.evaluation));
   const record: EpochRecord = {
     epoch, correct: ev.correct, total: ev.total, accuracy: ev.total ? ev.correct / ev.total : 0, eta, seconds, evalSeconds: 0,
   };
   if (wantEvalCost) record.evalCost = ev.cost;
   if (opts.monitor.has("training-cost") || opts.monitor.has("training-accuracy")) {
     const wantCost = opts.monitor.has("training-cost");
-    const tr = engine.evaluate(data.training, wantCost ? opts.cost : undefined, opts.lambda);
+    const tr = engine.evaluate(data.training, wantCost ? opts.cost : undefined, opts.lambda, n(data.training));
     if (wantCost) record.trainingCost = tr.cost;
     if (opts.monitor.has("training-accuracy")) record.trainingAccuracy = tr.correct / tr.total;
   }

@@ -2,24 +2,25 @@
 // The same code runs on the main thread (thread 0) and in every worker
 // (worker.ts); they meet at barriers over a shared control block.
 //
-// Training splits the MODEL: thread t owns a contiguous block of each
-// layer's neurons, i.e. its rows of W and entries of b, and computes those
-// columns of z, a and δ for the whole mini-batch. At mini-batch 10 a
-// data split gains nothing here (each thread would write a full gradient and
-// the reduction doubles the memory traffic), while the model split divides
-// the two big products with no reduction at all. Every element is computed
-// by the same arithmetic as on one thread (see kernel.ts), so a threaded run
-// gives the same weights, bit for bit, as a single-threaded one.
+// Training runs the plan of backprop.ts, thread t doing its own block of
+// each step: most steps split the MODEL (a block of each layer's neurons: its
+// rows of W and entries of b, those columns of z, a and δ for the whole
+// mini-batch), a few split the examples (the gather, softmax's rows). At
+// mini-batch 10 a data split of the whole step gains nothing here (each
+// thread would write a full gradient and the reduction doubles the memory
+// traffic), while the model split divides the big products with no reduction
+// at all. Every element is computed by the same arithmetic as on one thread
+// (see kernel.ts), so a threaded run gives the same weights, bit for bit, as
+// a single-threaded one. Barriers go where plan.ts says.
 // Evaluation splits the DATA: each thread scores its own block of examples.
-import { f64View, layoutOf, u8View, type ViewLayout } from "../kernel/arena.js";
+import { Replay, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
-import { gatherBatch } from "../data/batch.js";
-import { backwardLayer, forwardLayer, outputDelta, updateLayer, Workspace } from "./backprop.js";
+import type { LayerSpec } from "../layers/spec.js";
+import { Backprop, Workspace } from "./backprop.js";
+import { extent, type Planned } from "./plan.js";
 import { scoreRange, trace } from "./score.js";
-import { COSTS, type Cost, type CostName } from "./costs.js";
-
-const COST_NAMES = Object.keys(COSTS) as CostName[];
+import { COST_NAMES, COSTS, type Cost, type CostName } from "./costs.js";
 import { Network } from "./network.js";
 
 // Int32 slots of the control block, barrier words on their own cache lines.
@@ -34,6 +35,7 @@ const START = 67;
 const END = 68;
 const BATCH = 69;
 const COST = 70; // index in COST_NAMES, or -1 for none
+const EPOCH = 71;
 const CORRECT = 80; // + 16·t
 /** Threads a team can have: the control block has a result slot for each. */
 export const MAX_THREADS = 64;
@@ -46,6 +48,12 @@ const COST_SUM = 8; // + 8·t
 export const Command = { Train: 1, Evaluate: 2, Exit: 3 } as const;
 export type Command = (typeof Command)[keyof typeof Command];
 
+/** A workspace's buffers as made in the main thread, to be rebuilt in place by a worker. */
+export interface WorkspaceLayout {
+  capacity: number;
+  layout: readonly ViewLayout[];
+}
+
 /** Everything a thread needs, as plain data that can be posted to a worker. */
 export interface TeamInit {
   threads: number;
@@ -55,19 +63,13 @@ export interface TeamInit {
   controlF64: SharedArrayBuffer;
   order: Uint32Array; // shared
   datasets: Dataset[]; // shared bytes
-  sizes: number[];
+  inputs: number;
+  layers: LayerSpec[];
+  network: readonly ViewLayout[];
   cost: CostName;
-  weights: ViewLayout[];
-  biases: ViewLayout[];
+  seed: number;
   train: WorkspaceLayout;
   evaluate: WorkspaceLayout[]; // one per thread
-}
-
-export interface WorkspaceLayout {
-  capacity: number;
-  activations: ViewLayout[];
-  delta: ViewLayout[];
-  labels: ViewLayout;
 }
 
 export function newControl(): { control: SharedArrayBuffer; controlF64: SharedArrayBuffer } {
@@ -75,16 +77,7 @@ export function newControl(): { control: SharedArrayBuffer; controlF64: SharedAr
 }
 
 export function workspaceLayout(ws: Workspace): WorkspaceLayout {
-  return { capacity: ws.capacity, activations: ws.activations.map(layoutOf), delta: ws.delta.map(layoutOf), labels: layoutOf(ws.labels) };
-}
-
-function workspaceFrom(init: TeamInit, w: WorkspaceLayout): Workspace {
-  const { memory } = init;
-  return new Workspace(init.sizes, w.capacity, {
-    activations: w.activations.map((v) => f64View(memory, v)),
-    delta: w.delta.map((v) => f64View(memory, v)),
-    labels: u8View(memory, w.labels),
-  });
+  return { capacity: ws.capacity, layout: ws.layout };
 }
 
 /** [from, to) of n items for thread t of T: contiguous, sizes differing by at most one. */
@@ -95,38 +88,33 @@ function share(n: number, t: number, T: number): [number, number] {
 export class Team {
   private readonly ctl: Int32Array;
   private readonly ctlF: Float64Array;
-  private readonly net: Network;
-  private readonly ws: Workspace;
-  private readonly evalWs: Workspace;
+  private readonly bp: Backprop;
+  private readonly plan: Planned[];
+  private readonly evalBp: Backprop;
   private readonly predicted: Uint8Array;
-  private readonly own: [number, number][]; // this thread's neurons of each weight layer's outputs
   private readonly spinLimit: number;
-  private readonly cost: Cost;
-  private labelsAt = -1; // this thread's slice of the batch labels, kept while its start is the same
-  private labels: Uint8Array;
 
-  constructor(private readonly init: TeamInit, private readonly t: number, private readonly kernel: Kernel) {
+  constructor(private readonly init: TeamInit, private readonly t: number, kernel: Kernel) {
+    const { memory } = init;
     this.ctl = new Int32Array(init.control);
     this.ctlF = new Float64Array(init.controlF64);
-    this.net = new Network(init.sizes, {
-      weights: init.weights.map((v) => f64View(init.memory, v)),
-      biases: init.biases.map((v) => f64View(init.memory, v)),
-    });
-    this.ws = workspaceFrom(init, init.train);
-    this.evalWs = workspaceFrom(init, init.evaluate[t]);
-    this.predicted = new Uint8Array(this.evalWs.capacity);
-    this.own = init.sizes.slice(1).map((n) => share(n, t, init.threads));
+    const net = new Network({ inputs: init.inputs, layers: init.layers }, new Replay(memory, init.network));
+    const cost = COSTS[init.cost];
+    const workspace = (w: WorkspaceLayout, training: boolean): Workspace => new Workspace(net, w.capacity, new Replay(memory, w.layout), training);
+    this.bp = new Backprop(kernel, net, workspace(init.train, true), cost, init.seed);
+    this.plan = this.bp.plan;
+    this.evalBp = new Backprop(kernel, net, workspace(init.evaluate[t], false), cost);
+    this.predicted = new Uint8Array(init.evaluate[t].capacity);
     this.spinLimit = init.spin ? 1 << 14 : 0; // about 20 µs: a fair wait, not a stolen time slice
-    this.labels = this.ws.labels;
-    this.cost = COSTS[init.cost];
   }
 
   // ---- the main thread's side -------------------------------------------
 
   /** Starts a command on every worker; the caller then runs its own share with run(). */
-  issue(cmd: Command, dataset: number, start = 0, end = 0, batch = 0, eta = 0, decay = 0, cost?: CostName): void {
+  issue(cmd: Command, dataset: number, start = 0, end = 0, batch = 0, eta = 0, decay = 0, cost?: CostName, epoch = 0): void {
     const c = this.ctl;
     c[CMD] = cmd;
+    c[EPOCH] = epoch;
     c[DATASET] = dataset;
     c[START] = start;
     c[END] = end;
@@ -166,7 +154,7 @@ export class Team {
   run(): void {
     const c = this.ctl;
     const ds = this.init.datasets[c[DATASET]];
-    if (c[CMD] === Command.Train) this.train(ds, c[START], c[END], c[BATCH], this.ctlF[ETA], this.ctlF[DECAY]);
+    if (c[CMD] === Command.Train) this.train(ds, c[START], c[END], c[BATCH], this.ctlF[ETA], this.ctlF[DECAY], c[EPOCH]);
     else this.evaluate(ds, c[COST] < 0 ? undefined : COSTS[COST_NAMES[c[COST]]]);
     this.barrier();
   }
@@ -178,42 +166,36 @@ export class Team {
     Atomics.notify(this.ctl, GEN);
   }
 
-  private train(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number): void {
-    for (let s = start; s < end; s += batchSize) this.step(ds, s, Math.min(batchSize, end - s), eta, decay);
+  private train(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
+    const { ctx } = this.bp;
+    ctx.eta = eta;
+    ctx.decay = decay;
+    ctx.epoch = epoch;
+    for (let s = start; s < end; s += batchSize) {
+      ctx.batch = s / batchSize;
+      this.step(ds, s, Math.min(batchSize, end - s));
+    }
   }
 
-  /** One SGD step on mini-batch order[s .. s+m), this thread's neurons only. */
-  private step(ds: Dataset, s: number, m: number, eta: number, decay: number): void {
-    const { kernel, net, ws, own } = this;
-    const L = net.layers;
-    this.barrier(); // nobody still reads the previous batch's X
-    const [g0, g1] = share(m, this.t, this.init.threads);
-    if (g0 !== this.labelsAt) {
-      this.labels = ws.labels.subarray(g0);
-      this.labelsAt = g0;
-    }
-    if (g1 > g0) gatherBatch(ds, this.init.order, s + g0, g1 - g0, ws.activations[0], g0 * net.sizes[0], this.labels);
-    this.barrier();
-    for (let l = 0; l < L; l++) {
-      forwardLayer(kernel, net, ws, m, l, own[l][0], own[l][1]);
-      if (l < L - 1) this.barrier(); // the next layer needs all of a
-    }
-    outputDelta(net, ws, m, this.cost, own[L - 1][0], own[L - 1][1]);
-    this.barrier();
-    for (let l = L - 1; l >= 0; l--) {
-      if (l > 0) {
-        backwardLayer(kernel, net, ws, m, l, own[l - 1][0], own[l - 1][1]);
-        this.barrier(); // all of δ is ready, and nobody reads W[l] any more
-      }
-      updateLayer(kernel, net, ws, m, l, eta, decay, own[l][0], own[l][1]);
+  /** One SGD step on mini-batch order[s .. s+m): this thread's block of every step of the plan. */
+  private step(ds: Dataset, s: number, m: number): void {
+    const { t } = this;
+    const T = this.init.threads;
+    this.bp.setBatch(ds, this.init.order, s, m);
+    for (const { step, barrier } of this.plan) {
+      if (barrier) this.barrier();
+      const n = extent(step, m);
+      const from = Math.floor((n * t) / T);
+      const to = Math.floor((n * (t + 1)) / T);
+      if (to > from) step.run(from, to);
     }
   }
 
   private evaluate(ds: Dataset, cost?: Cost): void {
-    const n = this.net.sizes[this.net.layers];
+    const n = this.evalBp.net.outputs;
     const counts = new Uint32Array(n * n);
     const [e0, e1] = share(ds.count, this.t, this.init.threads);
-    this.ctlF[COST_SUM + 8 * this.t] = scoreRange(this.kernel, this.net, this.evalWs, this.predicted, ds, e0, e1, counts, cost);
+    this.ctlF[COST_SUM + 8 * this.t] = scoreRange(this.evalBp, this.predicted, ds, e0, e1, counts, cost);
     this.ctl[CORRECT + 16 * this.t] = trace(counts, n);
   }
 

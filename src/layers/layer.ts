@@ -1,0 +1,86 @@
+// What a layer is to the network: its parameters, and the steps of a
+// mini-batch it contributes (forward, backward, update), each a small
+// function over a block of units or of examples. The network strings the
+// layers' steps into one plan; the serial engine runs every step whole and
+// the threaded team runs each thread's block of it, with barriers where one
+// step reads what another thread wrote (plan.ts works out where).
+import type { Kernel } from "../kernel/kernel.js";
+import type { Activation } from "./activations.js";
+import type { LayerSpec } from "./spec.js";
+
+/** What the steps of one mini-batch share; the engine sets it before each batch. */
+export interface StepContext {
+  /** Examples in this mini-batch. */
+  m: number;
+  eta: number;
+  /** The weights' factor in the SGD step: 1 − ηλ/n or 1 − ηλm/n (L2 regularisation). */
+  decay: number;
+  /** What a dropout mask is derived from, with the layer, example and unit (dropout.ts). */
+  seed: number;
+  epoch: number;
+  batch: number;
+  /** The mini-batch index of the workspace's row 0 (the per-example reference walks a batch one row at a time). */
+  row0: number;
+}
+
+export type Split = "units" | "examples";
+
+/** A buffer a step touches: all of it, or only its own block under the step's split. */
+export interface Access {
+  buffer: Float64Array | Uint8Array;
+  all: boolean;
+}
+
+export interface Step {
+  readonly name: string;
+  /** Units: blocks of `units` neurons (columns); examples: blocks of the m rows. */
+  readonly split: Split;
+  readonly units: number;
+  readonly reads: readonly Access[];
+  readonly writes: readonly Access[];
+  /** Does the step for units (or examples) [from, to). */
+  run(from: number, to: number): void;
+}
+
+/** The buffers of one layer in one workspace, and its neighbour below. */
+export interface LayerIO {
+  /** The layer's index in the network (dropout masks differ per layer). */
+  index: number;
+  /** (m, nIn): the input batch X or the activations of the layer below. */
+  input: Float64Array;
+  /** (m, nOut): this layer's activations. */
+  out: Float64Array;
+  /** (m, nOut): ∂C/∂z of this layer (training only). */
+  delta: Float64Array;
+  /** (m, nIn) each: the dropout mask and the masked input (training with dropout only). */
+  mask?: Float64Array;
+  dropped?: Float64Array;
+  /** The layer below, whose δ this layer's backward step computes (absent for the first layer). */
+  below?: { delta: Float64Array; activation: Activation };
+}
+
+export interface Layer {
+  readonly spec: LayerSpec;
+  readonly nIn: number;
+  readonly nOut: number;
+  readonly activation: Activation;
+  /** Named parameters: weights ("weight") and biases ("bias"). */
+  readonly weight: Float64Array;
+  readonly bias: Float64Array;
+  readonly weightShape: readonly number[];
+  /** The standard deviation of the initial weights under an initialiser, or 0 for zeros. */
+  weightScale(init: InitName): number;
+  /** Whether the initial biases are N(0, 1) draws (else zeros). */
+  drawsBiases(init: InitName): boolean;
+  forward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[];
+  backward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[];
+  update(kernel: Kernel, ctx: StepContext, io: LayerIO): Step[];
+  /** nablaW = beta·nablaW + Σ over the m examples of ∂C/∂w, likewise nablaB (after backward). */
+  gradient(kernel: Kernel, m: number, io: LayerIO, nablaW: Float64Array, nablaB: Float64Array, beta: number): void;
+}
+
+/**
+ * `large`: N(0, 1) weights and biases (chapter 1); `scaled`: weights N(0, 1/n_in) (chapter 3);
+ * `network3`: network3.py's, fully connected weights N(0, 1/n_out) and softmax zeros.
+ */
+export type InitName = "large" | "scaled" | "network3";

@@ -1,0 +1,54 @@
+// The buffers a network needs for batches of up to `capacity` examples, made
+// once: the gathered input X and labels, and per layer its activations, its
+// δ (training only) and, for a layer with dropout in training, its mask and
+// masked input.
+import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
+import type { LayerIO } from "../layers/layer.js";
+import type { Network } from "./network.js";
+
+export class Workspace {
+  /** X (capacity, inputs) */
+  readonly input: Float64Array;
+  readonly labels: Uint8Array;
+  readonly io: LayerIO[];
+  /** Where the buffers are, in the order they were made (Replay rebuilds them in a worker). */
+  readonly layout: readonly ViewLayout[];
+
+  constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true) {
+    const a = new Recorder(alloc);
+    this.input = a.f64(capacity * net.inputs);
+    this.labels = a.u8(capacity);
+    this.io = [];
+    net.layers.forEach((layer, index) => {
+      const below = this.io[index - 1];
+      const io: LayerIO = {
+        index,
+        input: below ? below.out : this.input,
+        out: a.f64(capacity * layer.nOut),
+        delta: training ? a.f64(capacity * layer.nOut) : new Float64Array(0),
+        below: below ? { delta: below.delta, activation: net.layers[index - 1].activation } : undefined,
+      };
+      if (training && layer.spec.dropout > 0) {
+        io.mask = a.f64(capacity * layer.nIn);
+        io.dropped = a.f64(capacity * layer.nIn);
+      }
+      this.io.push(io);
+    });
+    this.layout = a.layouts;
+  }
+
+  /** activations[0] is X, activations[l + 1] the outputs of layer l (the book's list of a's). */
+  get activations(): Float64Array[] {
+    return [this.input, ...this.io.map((io) => io.out)];
+  }
+
+  /** delta[l] is δ of layer l's outputs. */
+  get delta(): Float64Array[] {
+    return this.io.map((io) => io.delta);
+  }
+
+  /** The output layer's activations. */
+  get output(): Float64Array {
+    return this.io[this.io.length - 1].out;
+  }
+}
