@@ -59,3 +59,39 @@ describe.each(KERNELS)("threaded training with the %s kernel", (_name, makeKerne
     expect(result.best.accuracy).toBeGreaterThan(0.8);
   });
 });
+
+// The layer model under the team: ReLU, tanh, softmax (whose rows split by examples) and dropout (whose masks
+// must not depend on which thread draws them), with network3's init and L2 form.
+async function runLayers(makeKernel: (typeof KERNELS)[number][1], threads: number, spec: string, batchSize: number) {
+  const { parseLayers } = await import("../dist/layers/spec.js");
+  const { arena, kernel } = makeKernel();
+  const rng = new Rng(5);
+  const network = new Network({ inputs: 784, layers: parseLayers(spec) }, arena);
+  network.initialise("network3", rng);
+  const cost = COSTS["log-likelihood"];
+  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], seed: 5 });
+  try {
+    const result = await sgd(engine, { training: split.training, evaluation: split.test },
+      { epochs: 2, batchSize, eta: 0.1, lambda: 0.1, l2: "network3", cost, monitor: new Set(["eval-cost"]) }, rng, () => {});
+    return { result, network, threads: engine.threads };
+  } finally {
+    await engine.close();
+  }
+}
+
+describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel) => {
+  it.each([
+    ["fc:31:relu,fc:17:tanh:dropout=0.3,softmax:10:dropout=0.5", 10],
+    ["fc:20:relu:dropout=0.2,softmax:10", 7],
+  ])("%s, mini-batch %i: 2 and 3 threads give one thread's weights bit for bit", async (spec, m) => {
+    const one = await runLayers(makeKernel, 1, spec, m);
+    expect(one.result.best.accuracy).toBeGreaterThan(0.8); // it learns
+    for (const threads of [2, 3]) {
+      const many = await runLayers(makeKernel, threads, spec, m);
+      expect(many.threads).toBe(threads);
+      many.network.weights.forEach((w: Float64Array, l: number) => expect(w).toEqual(one.network.weights[l]));
+      many.network.biases.forEach((b: Float64Array, l: number) => expect(b).toEqual(one.network.biases[l]));
+      expect(many.result.epochs.map((e: { correct: number }) => e.correct)).toEqual(one.result.epochs.map((e: { correct: number }) => e.correct));
+    }
+  });
+});
