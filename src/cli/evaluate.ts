@@ -3,7 +3,7 @@
 // L2 term, which belongs to training), the confusion matrix and per-class
 // accuracy, as lines for people or as one JSON object.
 import type { ChalkInstance } from "chalk";
-import { loadMnist, splitBook } from "../data/mnist.js";
+import { loadMnistTest, testSlice } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
 import { createKernel, type KernelName } from "../kernel/index.js";
 import { confusionMatrix, confusionRows, perClass, type ClassScore, type Confusion } from "../network/confusion.js";
@@ -43,9 +43,8 @@ export async function evaluateCommand(raw: RawOptions): Promise<number> {
   const arena = new Arena();
   // the model first: a bad file fails before the data is read
   const { network, cost } = fromModelBytes(readBytes(config.model), config.model, arena);
-  const { train, test, dataDir } = loadMnist(config.dataDir);
-  // nothing held out: only the split's checked --test-size slice is wanted
-  const ds = splitBook(train, test, { validationSize: 0, testSize: config.testSize }).test;
+  const { test, dataDir } = loadMnistTest(config.dataDir);
+  const ds = testSlice(test, config.testSize);
   checkSizesFitData(network.sizes, ds, config.model);
   checkCostFits(network, cost, config.model);
   const kernel = createKernel(config.kernel, arena.memory, warn);

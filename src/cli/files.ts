@@ -4,15 +4,41 @@ import fs from "node:fs";
 import path from "node:path";
 import { DataError } from "../errors.js";
 
-export function writeFileAtomic(file: string, text: string | Uint8Array): void {
+/** What a failed file operation's code means, in words. */
+export function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: "no such file or directory", EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
+    ENOSPC: "no space left on device", EDQUOT: "disk quota exceeded", EISDIR: "it is a directory", ENOTDIR: "a part of the path is not a directory",
+  };
+  return (code !== undefined && words[code]) || (e as Error).message;
+}
+
+/** The file, complete, or (on any failure) the file as it was: the data goes to a temporary file beside it,
+ *  is flushed to the disk, and only then takes the name. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(tmp, text);
+    refuseReadOnly(file);
+    const fd = fs.openSync(tmp, "w");
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new DataError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof DataError) throw e;
+    throw new DataError(`cannot write ${file}: ${reason(e)}`);
   }
+}
+
+/** A file without write permission is not replaced, as cp would not replace it (even for root, who could). */
+function refuseReadOnly(file: string): void {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (stat?.isFile() && (stat.mode & 0o222) === 0) throw new DataError(`cannot write ${file}: the file is read-only (remove it or choose another name)`);
 }
 
 /** Fails now, not after an hour of training, when `file` could not be written later. */
@@ -22,9 +48,10 @@ export function checkWritable(file: string): void {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`cannot write ${file}: ${code === "ENOENT" ? `no directory ${dir}` : code ?? (e as Error).message}`);
+    throw new DataError(`cannot write ${file}: ${code === "ENOENT" ? `no directory ${dir}` : `${reason(e)} (in ${dir})`}`);
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new DataError(`cannot write ${file}: it is a directory`);
+  refuseReadOnly(file);
 }
 
 export function readTextFile(file: string): string {
@@ -36,6 +63,6 @@ export function readBytes(file: string): Uint8Array {
     return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code ?? (e as Error).message}`);
+    throw new DataError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : reason(e)}`);
   }
 }

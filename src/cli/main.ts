@@ -6,6 +6,7 @@ import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
 import { benchCommand } from "./bench.js";
 import { evaluateCommand } from "./evaluate.js";
 import { trainCommand } from "./train.js";
+import { restoreTerminal } from "./progress.js";
 import { VERSION } from "./version.js";
 
 const EXIT_OK = 0;
@@ -19,6 +20,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, "-V, --version")
     .exitOverride()
     .enablePositionalOptions() // flags after `evaluate` belong to evaluate, not to training
+    .helpCommand(true) // `mnist-train help evaluate`: commander adds it unasked only when the program itself has no action
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (text, write) => write(`mnist-train: ${text.replace(/^error: /, "")}`) });
 
@@ -52,6 +54,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--save <file>", "write the trained network: network2.py's JSON for sigmoid networks, else (or for a .safetensors name) safetensors")
     .option("--save-best", "with --save, keep the epoch with the best eval accuracy rather than the last")
     .option("--load <file>", "start from a network saved by --save (either format) or by network2.py")
+    .option("--checkpoint <file>", "after every epoch, write all the run needs to go on (atomically) to FILE")
+    .option("--resume <file>", "go on from a checkpoint, bit for bit as if never stopped; typed training options must agree " +
+      "with the checkpoint's (--epochs may be raised); goes on checkpointing to FILE unless --checkpoint says otherwise")
     .addOption(new Option("--preset <name>", "one of the book's runs (see Presets below); explicit flags override it").choices(Object.keys(PRESETS)))
     .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
     .option("--threads <n>", "threads that train and evaluate together (default: the number of cores)")
@@ -90,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   // `mnist-train ... | head` closes stdout early: that ends the output, it is not an error
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
+    restoreTerminal();
     process.exit(process.exitCode ?? EXIT_OK);
   });
   let code = EXIT_OK;

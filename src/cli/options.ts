@@ -40,6 +40,9 @@ export interface TrainConfig {
   save?: string;
   saveBest: boolean;
   load?: string;
+  /** Written after every epoch (default with --resume: the file resumed from). */
+  checkpoint?: string;
+  resume?: string;
   preset?: PresetName;
   kernel: KernelName;
   threads: number;
@@ -159,6 +162,8 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     save,
     saveBest: raw.saveBest === true,
     load: pick("load"),
+    checkpoint: pick("checkpoint") ?? pick("resume"),
+    resume: pick("resume"),
     preset,
     kernel: oneOf("--kernel", get("kernel"), ["wasm", "js"] as const),
     threads: optional("threads", "--threads", threadCount) ?? Math.min(os.availableParallelism(), MAX_THREADS),

@@ -2,6 +2,17 @@
 // never reaches stdout, a pipe or a log file.
 import cliProgress from "cli-progress";
 
+/** The bar on screen, if any: whatever ends the process clears it and shows the cursor again. */
+let active: cliProgress.SingleBar | undefined;
+
+/** Clears a bar left on screen; safe to call at any time, also from an exit path. */
+export function restoreTerminal(): void {
+  active?.stop();
+  active = undefined;
+}
+
+process.on("exit", restoreTerminal);
+
 export class EpochProgress {
   private bar?: cliProgress.SingleBar;
 
@@ -17,6 +28,7 @@ export class EpochProgress {
       barsize: 30,
     });
     this.bar.start(batches, 0);
+    active = this.bar;
   }
 
   update(done: number): void {
@@ -27,6 +39,7 @@ export class EpochProgress {
   stop(): void {
     this.bar?.stop();
     this.bar = undefined;
+    active = undefined;
   }
 }
 

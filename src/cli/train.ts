@@ -12,29 +12,43 @@ import { createEngine } from "../network/engine.js";
 import { formatFor, fromModelBytes, modelBytes } from "../network/model-file.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
-import { sgd, type TrainEvent } from "../network/sgd.js";
+import { sgd, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { checkWritable, readBytes, writeFileAtomic } from "./files.js";
+import { resumedOptions, typedTrainingOptions } from "./resume.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
-import { EpochProgress, progressWanted } from "./progress.js";
+import { EpochProgress, progressWanted, restoreTerminal } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
 import { VERSION, warn } from "./version.js";
 
-const EXIT_INTERRUPTED = 130;
+/** Exit codes of a run ended by a signal: 128 + the signal's number, as shells report it. */
+const EXIT_SIGNAL: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
 
-export async function trainCommand(raw: RawOptions): Promise<number> {
+export async function trainCommand(typed: RawOptions): Promise<number> {
+  const arena = new Arena();
+  let raw = typed;
+  let resumed: Checkpoint | undefined;
+  if (typed.resume !== undefined) {
+    const file = String(typed.resume);
+    resumed = decodeCheckpoint(readBytes(file), file, arena);
+    raw = resumedOptions(typed, resumed, file);
+  }
   const config = resolveTrainConfig(raw);
-  if (config.save) checkWritable(config.save);
+  for (const file of [config.save, config.checkpoint]) if (file) checkWritable(file);
   const { train, test, dataDir } = loadMnist(config.dataDir);
   const split = splitBook(train, test, config);
   const evaluation = config.eval === "validation" ? split.validation : split.test;
   if (evaluation.count === 0) throw new UsageError(`--eval validation needs a validation set, but --validation-size is 0`);
+  if (resumed && resumed.state.order.length !== split.training.count) {
+    throw new DataError(`${config.resume}: the checkpoint's run trained on ${resumed.state.order.length} images, but this data gives ${split.training.count}`);
+  }
 
-  const arena = new Arena();
   const kernel = createKernel(config.kernel, arena.memory, warn);
-  const rng = new Rng(config.seed);
-  const network = startingNetwork(config, arena, rng, train.rows * train.cols);
-  checkSizesFitData(network.sizes, train, config.load, config.layersSpec);
-  checkCostFits(network, config.cost, config.load);
+  const rng = resumed ? Rng.from(resumed.rng) : new Rng(config.seed);
+  const network = resumed ? resumed.network : startingNetwork(config, arena, rng, train.rows * train.cols);
+  if (resumed) config.cost = resumed.cost;
+  checkSizesFitData(network.sizes, train, config.load ?? config.resume, config.layersSpec);
+  checkCostFits(network, config.cost, config.load ?? config.resume);
   if (config.save) checkSaveFormat(config.save, network, config.cost);
   // network3.py's protocol: with validation scored, the test set is scored at its best epochs too
   const testAtBest = config.eval === "validation" ? split.test : undefined;
@@ -43,17 +57,24 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   });
 
   const reporter: Reporter = config.json ? new JsonReporter() : new HumanReporter(makeChalk(config.color), config.quiet);
+  const record = {
+    ...config, given: undefined, costGiven: undefined, layersSpec: undefined,
+    sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads,
+  };
   reporter.start({
     version: VERSION,
-    config: {
-      ...config, given: undefined, costGiven: undefined, layersSpec: undefined,
-      sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads,
-    },
+    config: { ...record, resumedFrom: resumed ? { file: config.resume, epoch: resumed.state.epoch } : null },
     data: {
       training: split.training.count, validation: split.validation.count, test: split.test.count,
       rows: train.rows, cols: train.cols, dataDir, evalSet: config.eval,
     },
     startupSeconds: performance.now() / 1000, // since the process started: data loaded, workers up
+  });
+  // a resumed run shows the epochs it inherits, so its records are those of a run never stopped
+  resumed?.state.epochs.forEach((r) => {
+    const best = resumed.state.best;
+    const testAt = resumed.state.testAtBest;
+    reporter.epoch(r, best?.epoch === r.epoch, testAt?.epoch === r.epoch ? testAt : undefined);
   });
 
   const progress = new EpochProgress(progressWanted(config.progress, config.quiet || config.json));
@@ -65,13 +86,38 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
       reporter.epoch(e.record, e.isBest, e.testAtBest);
     }
   };
+  const checkpoint = config.checkpoint;
+  const onEpochEnd = checkpoint
+    ? (state: SgdState, result: TrainResult): void => {
+      const text = encodeCheckpoint({
+        version: VERSION, config: { typed: typedTrainingOptions(raw), resolved: record }, inputs: network.inputs,
+        layers: network.describe(), cost: config.cost, rng: rng.state, state, network: engine.network, bestNetwork: result.bestNetwork,
+      });
+      try {
+        writeFileAtomic(checkpoint, text);
+      } catch (e) {
+        // the run goes on: a later epoch may find room; the last checkpoint written stays whole
+        if (!(e instanceof DataError)) throw e;
+        progress.stop();
+        warn(`${e.message}; the previous checkpoint is left as it was, and training goes on`);
+      }
+    }
+    : undefined;
 
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
-    interrupted = true;
+  // A signal ends the run at the next slice of mini-batches, with the summary; a second one at once.
+  let stoppedBy: keyof typeof EXIT_SIGNAL | undefined;
+  const onSignal = (signal: keyof typeof EXIT_SIGNAL): void => {
+    if (stoppedBy) {
+      restoreTerminal();
+      process.exit(EXIT_SIGNAL[signal]);
+    }
+    stoppedBy = signal;
   };
-  process.on("SIGINT", onSigint);
+  const handlers = (Object.keys(EXIT_SIGNAL) as (keyof typeof EXIT_SIGNAL)[]).map((signal) => {
+    const handler = (): void => onSignal(signal);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
   const t0 = performance.now();
   try {
     const result = await sgd(
@@ -80,22 +126,24 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
       {
         epochs: config.epochs, batchSize: config.batchSize, eta: config.eta, lambda: config.lambda, l2: config.l2,
         cost: COSTS[config.cost], monitor: new Set(config.monitor), earlyStopping: config.earlyStopping,
-        etaSchedule: config.etaSchedule, keepBest: config.saveBest, shuffle: config.shuffle,
+        etaSchedule: config.etaSchedule, keepBest: config.saveBest, keepLast: config.save !== undefined, shuffle: config.shuffle,
+        resume: resumed?.state, resumeBest: resumed?.bestNetwork, onEpochEnd,
       },
       rng,
       onEvent,
-      () => interrupted,
+      () => stoppedBy !== undefined,
     );
     progress.stop();
-    // --save-best saves the best finished epoch, so nothing when none finished
-    const toSave = config.saveBest ? (result.best && result.bestNetwork) : engine.network;
+    // never weights from the middle of an epoch: the best or the last finished epoch's, or nothing
+    const finished = result.epochs.length > 0;
+    const toSave = finished ? (config.saveBest ? result.bestNetwork : result.lastNetwork) : undefined;
     if (config.save && toSave) writeFileAtomic(config.save, modelBytes(toSave, config.cost, saveFormat(config.save, toSave, config.cost)));
     else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
     reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
-    return result.stoppedBy === "interrupted" ? EXIT_INTERRUPTED : 0;
+    return stoppedBy ? EXIT_SIGNAL[stoppedBy] : 0;
   } finally {
     progress.stop();
-    process.off("SIGINT", onSigint);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     await engine.close();
   }
 }

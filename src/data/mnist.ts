@@ -62,6 +62,12 @@ export function loadMnist(dataDir: string = bundledDataDir()): { train: Dataset;
   return { train: train.ds, test: test.ds, dataDir };
 }
 
+/** The MNIST test set alone from dataDir (evaluation reads nothing else). */
+export function loadMnistTest(dataDir: string = bundledDataDir()): { test: Dataset; dataDir: string } {
+  checkDataDir(dataDir);
+  return { test: loadPair(dataDir, IDX_NAMES.testImages, IDX_NAMES.testLabels).ds, dataDir };
+}
+
 /** A whole number in min..max, else a UsageError naming the CLI option; `tooLarge` ends that message. */
 function checkSize(option: string, value: number, min: number, max: number, tooLarge: string): void {
   if (!Number.isInteger(value)) throw new UsageError(`${option} ${value} is not a whole number`);
@@ -86,11 +92,15 @@ export function splitBook(
   const trainSize = sizes.trainSize ?? rest;
   checkSize("--train-size", trainSize, 1, rest,
     `is larger than the ${rest} training examples left after the ${validationSize} held out for validation`);
-  const testSize = sizes.testSize ?? test.count;
-  checkSize("--test-size", testSize, 1, test.count, `is larger than the ${test.count} test examples`);
   return {
     training: slice(train, 0, trainSize),
     validation: slice(train, rest, train.count),
-    test: slice(test, 0, testSize),
+    test: testSlice(test, sizes.testSize),
   };
+}
+
+/** The first testSize (default: all) examples of test, as a view. */
+export function testSlice(test: Dataset, testSize = test.count): Dataset {
+  checkSize("--test-size", testSize, 1, test.count, `is larger than the ${test.count} test examples`);
+  return slice(test, 0, testSize);
 }

@@ -1,6 +1,11 @@
 // A small seeded generator (xoshiro128**) so that a seed fixes every draw:
 // initial weights, shuffles, everything. Math.random cannot be seeded.
 
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -22,6 +27,19 @@ export class Rng {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+  }
+
+  /** The generator's whole state, to carry a run across a checkpoint: four words and the spare normal. */
+  get state(): RngState {
+    // as unsigned words: every operation on them is bitwise, so the sign bit means the same either way
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: Number.isNaN(this.spare) ? null : this.spare };
+  }
+
+  static from(state: RngState): Rng {
+    const rng = new Rng(0);
+    [rng.s0, rng.s1, rng.s2, rng.s3] = state.s;
+    rng.spare = state.spare ?? NaN;
+    return rng;
   }
 
   /** A uniform 32-bit unsigned integer. */

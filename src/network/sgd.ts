@@ -45,6 +45,14 @@ export interface SgdOptions {
   etaSchedule?: EtaSchedule;
   /** Keep a copy of the network at its best eval accuracy. */
   keepBest?: boolean;
+  /** Keep a copy of the network as the last finished epoch left it (what an interrupted run saves). */
+  keepLast?: boolean;
+  /** Go on from a checkpoint's state (the network and the generator are restored by the caller)... */
+  resume?: SgdState;
+  /** ...and its best network, with keepBest. */
+  resumeBest?: Network;
+  /** Called after every finished epoch with the state a checkpoint needs. */
+  onEpochEnd?: (state: SgdState, result: TrainResult) => void;
 }
 
 export interface EpochRecord {
@@ -80,6 +88,22 @@ export interface TrainResult {
   stoppedBy: StopReason;
   /** The network at its best epoch, when keepBest was asked for. */
   bestNetwork?: Network;
+  /** The network after the last finished epoch, when keepLast was asked for. */
+  lastNetwork?: Network;
+}
+
+/** What the loop carries from one epoch to the next, besides the network and the generator. */
+export interface SgdState {
+  /** Epochs finished. */
+  epoch: number;
+  /** The training order as the last epoch's shuffle left it. */
+  order: Uint32Array;
+  /** The rate and the epochs without improvement (early stopping, the schedule). */
+  eta: number;
+  since: number;
+  epochs: EpochRecord[];
+  best?: EpochRecord;
+  testAtBest?: TestAtBest;
 }
 
 export type TrainEvent =
@@ -102,13 +126,20 @@ export async function sgd(
   const n = training.count;
   const m = opts.batchSize;
   const batches = Math.ceil(n / m);
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const result: TrainResult = { epochs: [], stoppedBy: "completed" };
-  const stall = new Stall(opts);
-  if (opts.keepBest) result.bestNetwork = new Network({ inputs: engine.network.inputs, layers: engine.network.specs }, new Arena());
+  const from = opts.resume;
+  const order = from ? from.order.slice() : Uint32Array.from({ length: n }, (_, i) => i);
+  const result: TrainResult = { epochs: from ? [...from.epochs] : [], best: from?.best, testAtBest: from?.testAtBest, stoppedBy: "completed" };
+  const stall = new Stall(opts, from);
+  const copy = (of: Network): Network => {
+    const net = new Network({ inputs: of.inputs, layers: of.specs }, new Arena());
+    net.copyFrom(of);
+    return net;
+  };
+  if (opts.keepBest) result.bestNetwork = copy(opts.resumeBest ?? engine.network);
+  if (opts.keepLast) result.lastNetwork = copy(engine.network);
   const perStep = opts.l2 === "network3" ? m : 1;
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = (from?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     const eta = stall.eta;
     const decay = 1 - (eta * opts.lambda * perStep) / n; // L2 as weight decay (L2Form)
     const norms = opts.monitor.has("gradient-norms") ? engine.gradientNorms(training, GRADIENT_SAMPLE) : undefined;
@@ -139,8 +170,12 @@ export async function sgd(
       result.best = record;
       result.bestNetwork?.copyFrom(engine.network);
     }
+    result.lastNetwork?.copyFrom(engine.network);
     onEvent({ type: "epoch", record, isBest, testAtBest: result.testAtBest });
     const stop = stall.after(isBest);
+    opts.onEpochEnd?.({
+      epoch, order, eta: stall.eta, since: stall.since, epochs: result.epochs, best: result.best, testAtBest: result.testAtBest,
+    }, result);
     if (stop) return { ...result, stoppedBy: stop };
     if (interrupted()) return { ...result, stoppedBy: "interrupted" };
   }
@@ -175,13 +210,15 @@ function score(
 
 /** Early stopping and the halving schedule: both count epochs without a better eval accuracy. */
 class Stall {
-  private since = 0;
+  /** Epochs since the last better eval accuracy. */
+  since: number;
 
   /** The rate the next epoch trains with. */
   eta: number;
 
-  constructor(private readonly opts: SgdOptions) {
-    this.eta = opts.eta;
+  constructor(private readonly opts: SgdOptions, from?: { eta: number; since: number }) {
+    this.eta = from?.eta ?? opts.eta;
+    this.since = from?.since ?? 0;
   }
 
   /** After an epoch: whether to stop, given whether its eval accuracy was the best yet. */

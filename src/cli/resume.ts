@@ -1,0 +1,43 @@
+// --resume: the run goes on with the options it was started with. Options
+// typed beside --resume must say the same as the checkpoint's (a different
+// --eta would not continue the run, it would start another), except --epochs,
+// which may be raised, and the options that change only how the run is shown,
+// how many threads run it (which changes no number) or which files it writes.
+import { UsageError } from "../errors.js";
+import type { Checkpoint } from "../network/checkpoint.js";
+import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
+
+/** Options that change how a run is shown or where it runs, not what it computes: not kept in a checkpoint. */
+const PRESENTATION = new Set(["json", "quiet", "progress", "color", "threads", "checkpoint", "resume"]);
+
+/** The resolved options that must agree, as their flags. */
+const COMPARED: [keyof TrainConfig, string][] = [
+  ["sizes", "--sizes"], ["layers", "--layers"], ["batchSize", "--batch-size"], ["eta", "--eta"], ["lambda", "--lambda"],
+  ["l2", "--l2"], ["cost", "--cost"], ["init", "--init"], ["seed", "--seed"], ["trainSize", "--train-size"],
+  ["validationSize", "--validation-size"], ["testSize", "--test-size"], ["eval", "--eval"], ["dataDir", "--data-dir"],
+  ["monitor", "--monitor"], ["earlyStopping", "--early-stopping"], ["etaSchedule", "--eta-schedule"],
+  ["saveBest", "--save-best"], ["shuffle", "--shuffle"], ["kernel", "--kernel"], ["load", "--load"], ["preset", "--preset"],
+];
+
+/** The training options as typed, to keep in a checkpoint. */
+export function typedTrainingOptions(raw: RawOptions): RawOptions {
+  return Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined && !PRESENTATION.has(k)));
+}
+
+/** The options of the resumed run: the checkpoint's, with what was typed now for how it is shown and how long it runs. */
+export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): RawOptions {
+  const theirs = (ck.config.typed ?? {}) as RawOptions;
+  const typed = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const before = resolveTrainConfig(theirs);
+  const merged: RawOptions = { ...theirs, ...typed };
+  const now = resolveTrainConfig(merged);
+  for (const [key, flag] of COMPARED) {
+    const a = JSON.stringify(before[key] ?? null);
+    const b = JSON.stringify(now[key] ?? null);
+    if (a !== b) {
+      throw new UsageError(`${flag} ${b} does not agree with ${a} in the checkpoint ${file}: with --resume, training options may only repeat the checkpoint's (--epochs may be raised)`);
+    }
+  }
+  if (now.epochs < ck.state.epoch) throw new UsageError(`--epochs ${now.epochs} is fewer than the ${ck.state.epoch} epochs the checkpoint ${file} has finished`);
+  return merged;
+}
