@@ -3,7 +3,8 @@
 // the matrix products, in TypeScript and in WebAssembly. Every round runs each
 // variant of an operation in turn for about `--seconds`, so drift on a shared
 // machine hits them alike; the median over rounds is printed, as examples per
-// second and GFLOP/s (2 flops per multiply-add of the direct definition).
+// second and GFLOP/s (2 flops per multiply-add of the direct definition); then
+// the 2x2 max-pooling of the layer's output, forward and backward.
 // conv-choice.ts keeps the faster variant per operation; its comment quotes
 // these figures.
 //
@@ -76,9 +77,21 @@ for (const { name, s } of LAYERS) {
     "weight grad": (k, w) => () => k.convWeightGrad(s, dZ, X, -0.01, 0.999, dK, 0, s.F, w),
     "input grad": (k, w) => () => k.convInputGrad(s, dZ, K, dX, 0, s.C, w),
   };
-  for (const [op, make] of Object.entries(ops)) {
-    const runs = VARIANTS.filter(([v]) => !(op === "input grad" && v === "wasm direct")) // it is the wasm lowered one
-      .map(([variant, k]) => ({ variant, f: make(k, arena.f64(k.workspace(s))), rates: [] }));
+  // 2x2 max-pooling of Z and its backward pass: memory moves, no multiply-adds (GFLOP/s 0)
+  const ps = { m: s.m, F: s.F, OH, OW, p: 2 };
+  const P = arena.f64(dZ.length / 4), arg = arena.u8(P.length);
+  const pools = {
+    "pool fwd": (k) => () => k.maxPoolForward(ps, dZ, P, arg, 0, s.F),
+    "pool bwd": (k) => () => k.maxPoolBackward(ps, P, arg, Z, 0, s.F),
+  };
+  const cases = [
+    ...Object.entries(ops).map(([op, make]) => [op, make, flops]),
+    ...Object.entries(pools).map(([op, make]) => [op, make, 0]),
+  ];
+  for (const [op, make, flops] of cases) {
+    // the wasm input gradient is the lowered one; pooling has no lowered form
+    const skip = (v) => (op === "input grad" && v === "wasm direct") || (op.startsWith("pool") && v.endsWith("lowered"));
+    const runs = VARIANTS.filter(([v]) => !skip(v)).map(([variant, k]) => ({ variant, f: make(k, arena.f64(k.workspace(s))), rates: [] }));
     for (const r of runs) rate(r.f, SECONDS); // warm-up: the optimising tiers
     for (let round = 0; round < ROUNDS; round++) for (const r of runs) r.rates.push(rate(r.f, SECONDS));
     for (const r of runs) {

@@ -30,6 +30,12 @@ function im2col(s: ConvShape, X: Float64Array, i: number, cols: Float64Array, at
   }
 }
 
+/** Doubles of one example's cols or dcols: the scratch of the forward pass and the input gradient. */
+export function colsLength(s: ConvShape): number {
+  const { OH, OW } = convOut(s);
+  return OH * OW * s.C * s.kh * s.kw;
+}
+
 /** The convolution on `kernel`'s products; pooling is the direct TypeScript one. */
 export function loweredConv(kernel: Kernel): ConvKernel {
   return {
@@ -38,8 +44,7 @@ export function loweredConv(kernel: Kernel): ConvKernel {
     // forward and input grad: one example's cols; weight grad: every example's cols and dZᵀ
     workspace(s) {
       const { OH, OW } = convOut(s);
-      const P = OH * OW, CK = s.C * s.kh * s.kw;
-      return Math.max(P * CK, s.m * P * (CK + s.F));
+      return Math.max(colsLength(s), s.m * OH * OW * (s.C * s.kh * s.kw + s.F));
     },
 
     // X (m, C, H, W), K (F, C, kh, kw) -> Z (m, F, OH, OW), filters f0..f1

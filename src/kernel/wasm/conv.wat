@@ -338,4 +338,135 @@
         (br_if $tapblocks (i32.lt_s (local.get $t) (local.get $CK))))
       (local.set $f (i32.add (local.get $f) (i32.const 2)))
       (br_if $filters (i32.lt_s (local.get $f) (local.get $f1)))))
+
+  ;; Z (m, F, OH, OW) -> P (m, F, PH, PW), arg: max-pooling over 2x2 windows,
+  ;; PH = OH/2, PW = OW/2 rounded down (an odd last row or column is border,
+  ;; ignored). Two neighbouring windows per step, one in each lane: the
+  ;; window's elements in row-major order replace the best so far only when
+  ;; strictly greater (ties: the first), as in the reference. `planes` is m·F
+  ;; for the whole tensor, or the planes of filters f0..f1 of one example.
+  (func $max_pool2 (export "max_pool2")
+    (param $planes i32) (param $OH i32) (param $OW i32) (param $pz i32) (param $pp i32) (param $pa i32)
+    (local $PH i32) (local $PW i32) (local $OW8 i32) (local $pl i32) (local $py i32) (local $px i32)
+    (local $r i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $best v128) (local $w v128) (local $x v128) (local $gt v128)
+    (local $bs f64) (local $ws i32) (local $xs f64)
+    (local.set $PH (i32.shr_u (local.get $OH) (i32.const 1)))
+    (local.set $PW (i32.shr_u (local.get $OW) (i32.const 1)))
+    (if (i32.or (i32.le_s (local.get $planes) (i32.const 0))
+          (i32.or (i32.eqz (local.get $PH)) (i32.eqz (local.get $PW)))) (then (return)))
+    (local.set $OW8 (i32.shl (local.get $OW) (i32.const 3)))
+    (local.set $pl (i32.const 0))
+    (loop $planes_loop
+      (local.set $py (i32.const 0))
+      (loop $rows
+        ;; r: the top-left element of window (py, 0) of this plane
+        (local.set $r (i32.add (local.get $pz) (i32.mul
+          (i32.add (i32.mul (local.get $pl) (local.get $OH)) (i32.shl (local.get $py) (i32.const 1))) (local.get $OW8))))
+        (local.set $px (i32.const 0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.lt_s (local.get $PW) (i32.const 2)))
+          (loop $pairs
+            (local.set $v0 (v128.load (local.get $r)))             ;; A0 A1
+            (local.set $v1 (v128.load offset=16 (local.get $r)))   ;; B0 B1
+            (local.set $v2 (v128.load (i32.add (local.get $r) (local.get $OW8))))             ;; A2 A3
+            (local.set $v3 (v128.load offset=16 (i32.add (local.get $r) (local.get $OW8))))   ;; B2 B3
+            ;; lanes (A, B): element 0, then 1, 2, 3 of each window
+            (local.set $best (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1)))
+            (local.set $w (v128.const i64x2 0 0))
+            (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $gt (f64x2.gt (local.get $x) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $x) (local.get $best) (local.get $gt)))
+            (local.set $w (v128.bitselect (v128.const i64x2 1 1) (local.get $w) (local.get $gt)))
+            (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v3)))
+            (local.set $gt (f64x2.gt (local.get $x) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $x) (local.get $best) (local.get $gt)))
+            (local.set $w (v128.bitselect (v128.const i64x2 2 2) (local.get $w) (local.get $gt)))
+            (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v2) (local.get $v3)))
+            (local.set $gt (f64x2.gt (local.get $x) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $x) (local.get $best) (local.get $gt)))
+            (local.set $w (v128.bitselect (v128.const i64x2 3 3) (local.get $w) (local.get $gt)))
+            (v128.store (local.get $pp) (local.get $best))
+            (i32.store8 (local.get $pa) (i32.wrap_i64 (i64x2.extract_lane 0 (local.get $w))))
+            (i32.store8 offset=1 (local.get $pa) (i32.wrap_i64 (i64x2.extract_lane 1 (local.get $w))))
+            (local.set $pp (i32.add (local.get $pp) (i32.const 16)))
+            (local.set $pa (i32.add (local.get $pa) (i32.const 2)))
+            (local.set $r (i32.add (local.get $r) (i32.const 32)))
+            (local.set $px (i32.add (local.get $px) (i32.const 2)))
+            (br_if $pairs (i32.le_s (i32.add (local.get $px) (i32.const 2)) (local.get $PW)))))
+        ;; an odd last window alone, in scalar
+        (if (i32.lt_s (local.get $px) (local.get $PW)) (then
+          (local.set $bs (f64.load (local.get $r)))
+          (local.set $ws (i32.const 0))
+          (local.set $xs (f64.load offset=8 (local.get $r)))
+          (if (f64.gt (local.get $xs) (local.get $bs)) (then (local.set $bs (local.get $xs)) (local.set $ws (i32.const 1))))
+          (local.set $xs (f64.load (i32.add (local.get $r) (local.get $OW8))))
+          (if (f64.gt (local.get $xs) (local.get $bs)) (then (local.set $bs (local.get $xs)) (local.set $ws (i32.const 2))))
+          (local.set $xs (f64.load offset=8 (i32.add (local.get $r) (local.get $OW8))))
+          (if (f64.gt (local.get $xs) (local.get $bs)) (then (local.set $bs (local.get $xs)) (local.set $ws (i32.const 3))))
+          (f64.store (local.get $pp) (local.get $bs))
+          (i32.store8 (local.get $pa) (local.get $ws))
+          (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 1)))))
+        (local.set $py (i32.add (local.get $py) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $py) (local.get $PH))))
+      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
+      (br_if $planes_loop (i32.lt_s (local.get $pl) (local.get $planes)))))
+
+  ;; dP, arg -> dZ for 2x2 windows that tile Z exactly (OH, OW even): each
+  ;; window's four elements are written, dP at the winner and 0 elsewhere, so
+  ;; dZ needs no clearing. Two windows per step, as in max_pool2.
+  (func $unpool2 (export "unpool2")
+    (param $planes i32) (param $OH i32) (param $OW i32) (param $pp i32) (param $pa i32) (param $pz i32)
+    (local $windows i32) (local $OW8 i32) (local $q i32) (local $px i32) (local $PW i32)
+    (local $d v128) (local $w v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $PW (i32.shr_u (local.get $OW) (i32.const 1)))
+    ;; windows in all: the planes' windows are consecutive in dP as in dZ
+    (local.set $windows (i32.mul (local.get $planes) (i32.mul (i32.shr_u (local.get $OH) (i32.const 1)) (local.get $PW))))
+    (if (i32.le_s (local.get $windows) (i32.const 0)) (then (return)))
+    (local.set $OW8 (i32.shl (local.get $OW) (i32.const 3)))
+    (local.set $q (i32.const 0))
+    (local.set $px (i32.const 0))
+    (loop $steps
+      (if (i32.and (i32.lt_s (i32.add (local.get $q) (i32.const 1)) (local.get $windows))
+                   (i32.lt_s (i32.add (local.get $px) (i32.const 1)) (local.get $PW)))
+        (then
+          ;; windows q and q+1, side by side in one row of windows
+          (local.set $d (v128.load (local.get $pp)))
+          (local.set $w (i64x2.replace_lane 1
+            (i64x2.splat (i64.load8_u (local.get $pa))) (i64.load8_u offset=1 (local.get $pa))))
+          (local.set $t0 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 0 0))))
+          (local.set $t1 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 1 1))))
+          (local.set $t2 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 2 2))))
+          (local.set $t3 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 3 3))))
+          ;; rows: A0 A1 B0 B1 above, A2 A3 B2 B3 below
+          (v128.store (local.get $pz) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+          (v128.store offset=16 (local.get $pz) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+          (v128.store (i32.add (local.get $pz) (local.get $OW8))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+          (v128.store offset=16 (i32.add (local.get $pz) (local.get $OW8))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+          (local.set $q (i32.add (local.get $q) (i32.const 2)))
+          (local.set $px (i32.add (local.get $px) (i32.const 2)))
+          (local.set $pp (i32.add (local.get $pp) (i32.const 16)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 2)))
+          (local.set $pz (i32.add (local.get $pz) (i32.const 32))))
+        (else
+          ;; the last window of a row of windows alone (odd PW)
+          (local.set $d (f64x2.splat (f64.load (local.get $pp))))
+          (local.set $w (i64x2.splat (i64.load8_u (local.get $pa))))
+          (local.set $t0 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 0 1))))
+          (local.set $t2 (v128.and (local.get $d) (i64x2.eq (local.get $w) (v128.const i64x2 2 3))))
+          (v128.store (local.get $pz) (local.get $t0))
+          (v128.store (i32.add (local.get $pz) (local.get $OW8)) (local.get $t2))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (local.set $px (i32.add (local.get $px) (i32.const 1)))
+          (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 1)))
+          (local.set $pz (i32.add (local.get $pz) (i32.const 16)))))
+      ;; past a row of windows: skip Z's second row of it
+      (if (i32.ge_s (local.get $px) (local.get $PW)) (then
+        (local.set $px (i32.const 0))
+        (local.set $pz (i32.add (local.get $pz) (local.get $OW8)))))
+      (br_if $steps (i32.lt_s (local.get $q) (local.get $windows)))))
 )
