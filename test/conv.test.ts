@@ -12,6 +12,7 @@ import { jsKernel } from "../src/kernel/js.js";
 import { createWasmKernel } from "../src/kernel/wasm.js";
 import { createWasmConv, wasmConvModule } from "../src/kernel/wasm-conv.js";
 import { createConvKernel } from "../src/kernel/conv-choice.js";
+import { Rng } from "../src/network/rng.js";
 import { maxRelError } from "./helpers.js";
 
 const arena = new Arena();
@@ -25,16 +26,10 @@ const KERNELS: [string, ConvKernel][] = [
   ["chosen js", createConvKernel("js", arena.memory, jsKernel)],
 ];
 
-// mulberry32: small, seeded, good enough for test data.
+/** Uniform [0, 1) draws from the project's seeded generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 /** A view of the shared memory filled with uniform [-1, 1) (wasm reads only the Arena). */

@@ -155,7 +155,6 @@ export const jsConv: ConvKernel = {
   maxPoolBackward(s, dP, arg, dZ, f0, f1) {
     const { m, F, OH, OW, p } = s;
     const { PH, PW } = poolOut(s);
-    if (p === 2 && OH === 2 * PH && OW === 2 * PW) { unpool2(s, dP, arg, dZ, f0, f1); return; }
     const PP = OH * OW;
     for (let i = 0; i < m; i++) {
       // the filters' planes are contiguous within an example: clear them at once
@@ -192,27 +191,6 @@ function maxPool2(s: PoolShape, Z: Float64Array, P: Float64Array, arg: Uint8Arra
         if (d > best) { best = d; w = 3; }
         P[at] = best;
         arg[at] = w;
-      }
-    }
-  }
-}
-
-// 2x2 windows tiling Z exactly (no border): every element of a window is
-// written, the winner's dP and three zeros, so dZ needs no clearing first.
-function unpool2(s: PoolShape, dP: Float64Array, arg: Uint8Array, dZ: Float64Array, f0: number, f1: number): void {
-  const { m, F, OH, OW } = s;
-  const { PH, PW } = poolOut(s);
-  for (let i = 0; i < m; i++) for (let f = f0; f < f1; f++) {
-    const zb = (i * F + f) * OH * OW;
-    let at = (i * F + f) * PH * PW;
-    for (let py = 0; py < PH; py++) {
-      let r = zb + 2 * py * OW;
-      for (let px = 0; px < PW; px++, at++, r += 2) {
-        const w = arg[at]!, d = dP[at]!;
-        dZ[r] = w === 0 ? d : 0;
-        dZ[r + 1] = w === 1 ? d : 0;
-        dZ[r + OW] = w === 2 ? d : 0;
-        dZ[r + OW + 1] = w === 3 ? d : 0;
       }
     }
   }
