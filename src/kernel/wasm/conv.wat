@@ -87,8 +87,8 @@
             (loop $taprows
               (local.set $kx (i32.const 0))
               (loop $taps
-                (local.set $a (f64x2.splat (f64.load (i32.add (local.get $k0) (local.get $kx)))))
-                (local.set $b (f64x2.splat (f64.load (i32.add (local.get $k1) (local.get $kx)))))
+                (local.set $a (v128.load64_splat (i32.add (local.get $k0) (local.get $kx))))
+                (local.set $b (v128.load64_splat (i32.add (local.get $k1) (local.get $kx))))
                 (local.set $x (v128.load (i32.add (local.get $xr) (local.get $kx))))
                 (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $x) (local.get $a))))
                 (local.set $d0 (f64x2.add (local.get $d0) (f64x2.mul (local.get $x) (local.get $b))))
