@@ -36,8 +36,29 @@ export function colsLength(s: ConvShape): number {
   return OH * OW * s.C * s.kh * s.kw;
 }
 
-/** The convolution on `kernel`'s products; pooling is the direct TypeScript one. */
-export function loweredConv(kernel: Kernel): ConvKernel {
+/** dcols (channels·kh·kw, OH·OW) of `channels` channels -> their planes of dX (H, W) from element x:
+ * each row (c, ky, kx) added onto dX[c, oy + ky, ox + kx], over a zeroed dX, rows in order. */
+export type Col2im = (s: ConvShape, dcols: Float64Array, dX: Float64Array, x: number, channels: number) => void;
+
+export const col2im: Col2im = (s, dcols, dX, x, channels) => {
+  const { H, W, kh, kw } = s;
+  const { OH, OW } = convOut(s);
+  const P = OH * OW, KK = kh * kw;
+  dX.fill(0, x, x + channels * H * W);
+  for (let c = 0; c < channels; c++) {
+    for (let t = 0; t < KK; t++) {
+      const ky = (t / kw) | 0, kx = t - ky * kw;
+      const row = (c * KK + t) * P;
+      for (let oy = 0; oy < OH; oy++) {
+        const d = x + (c * H + oy + ky) * W + kx, r = row + oy * OW;
+        for (let ox = 0; ox < OW; ox++) dX[d + ox] += dcols[r + ox]!;
+      }
+    }
+  }
+};
+
+/** The convolution on `kernel`'s products (and `add`, col2im); pooling is the direct TypeScript one. */
+export function loweredConv(kernel: Kernel, add: Col2im = col2im): ConvKernel {
   return {
     name: `${kernel.name}-lowered`,
 
@@ -84,18 +105,7 @@ export function loweredConv(kernel: Kernel): ConvKernel {
       for (let i = 0; i < m; i++) {
         // rows c0·KK .. c1·KK of dcols_i (CK, P), from work[0]
         kernel.gemmAtB((c1 - c0) * KK, P, F, 1, K, c0 * KK, CK, dZ, i * F * P, P, 0, work, 0, P);
-        dX.fill(0, (i * C + c0) * HW, (i * C + c1) * HW);
-        // col2im: row (c, ky, kx) of dcols back onto dX[i, c, oy + ky, ox + kx]
-        for (let c = c0; c < c1; c++) {
-          for (let t = 0; t < KK; t++) {
-            const ky = (t / kw) | 0, kx = t - ky * kw;
-            const row = ((c - c0) * KK + t) * P;
-            for (let oy = 0; oy < OH; oy++) {
-              const d = (i * C + c) * HW + (oy + ky) * W + kx, r = row + oy * OW;
-              for (let ox = 0; ox < OW; ox++) dX[d + ox] += work[r + ox]!;
-            }
-          }
-        }
+        add(s, work, dX, (i * C + c0) * HW, c1 - c0);
       }
     },
 

@@ -3,9 +3,10 @@
 // gemm kernel. Every Float64Array passed in must be a view of that memory: the
 // module gets byte addresses, nothing is copied.
 // Forward and weight gradient run the direct loops of conv.wat; the input
-// gradient is lowered onto the wasm gemm (conv-lowered.ts), which measured
-// faster than a direct gather (see conv-choice.ts). Pooling over the book's
-// 2x2 windows runs in conv.wat too, other sizes in the TypeScript loops.
+// gradient is lowered onto the wasm gemm (conv-lowered.ts) with conv.wat's
+// col2im, which measured faster than a direct gather (see conv-choice.ts).
+// Pooling over the book's 2x2 windows runs in conv.wat too, other sizes in
+// the TypeScript loops.
 import { jsConv, poolOut, type ConvKernel } from "./conv.js";
 import { colsLength, loweredConv } from "./conv-lowered.js";
 import type { Kernel } from "./kernel.js";
@@ -19,6 +20,7 @@ interface ConvExports {
     pz: number, px: number, alpha: number, beta: number, pk: number, f0: number, f1: number): void;
   max_pool2(planes: number, OH: number, OW: number, pz: number, pp: number, pa: number): void;
   unpool2(planes: number, OH: number, OW: number, pp: number, pa: number, pz: number): void;
+  col2im(channels: number, H: number, W: number, kh: number, kw: number, pc: number, px: number): void;
 }
 
 export function wasmConvModule(): WebAssembly.Module {
@@ -28,8 +30,9 @@ export function wasmConvModule(): WebAssembly.Module {
 /** The wasm convolution on `memory`; `gemm` (the wasm Kernel on the same memory) serves the input gradient. */
 export function createWasmConv(memory: WebAssembly.Memory, module: WebAssembly.Module, gemm: Kernel): ConvKernel {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { conv_forward, conv_weight_grad, max_pool2, unpool2 } = instance.exports as unknown as ConvExports;
-  const lowered = loweredConv(gemm);
+  const { conv_forward, conv_weight_grad, max_pool2, unpool2, col2im } = instance.exports as unknown as ConvExports;
+  const lowered = loweredConv(gemm, (s, dcols, dX, x, channels) =>
+    col2im(channels, s.H, s.W, s.kh, s.kw, dcols.byteOffset, dX.byteOffset + x * 8));
   return {
     name: "wasm-direct",
     // the lowered input gradient's one example of dcols

@@ -469,4 +469,64 @@
         (local.set $px (i32.const 0))
         (local.set $pz (i32.add (local.get $pz) (local.get $OW8)))))
       (br_if $steps (i32.lt_s (local.get $q) (local.get $windows)))))
+
+  ;; col2im of the lowered input gradient (conv-lowered.ts): dcols
+  ;; (channels·kh·kw, OH·OW) at pc -> `channels` planes (H, W) of dX at px.
+  ;; dX is zeroed, then row (c, ky, kx) of dcols is added onto
+  ;; dX[c, oy+ky, ox+kx], rows in increasing order: each element sums its
+  ;; terms in (ky, kx) order from +0, as the TypeScript col2im does.
+  (func $col2im (export "col2im")
+    (param $channels i32) (param $H i32) (param $W i32) (param $kh i32) (param $kw i32) (param $pc i32) (param $px i32)
+    (local $OH i32) (local $OW i32) (local $W8 i32) (local $pairs i32) (local $end i32) (local $p i32)
+    (local $c i32) (local $ky i32) (local $kx i32) (local $oy i32) (local $d i32) (local $q i32)
+    (local.set $OH (i32.add (i32.sub (local.get $H) (local.get $kh)) (i32.const 1)))
+    (local.set $OW (i32.add (i32.sub (local.get $W) (local.get $kw)) (i32.const 1)))
+    (if (i32.or (i32.le_s (local.get $channels) (i32.const 0))
+          (i32.or (i32.le_s (local.get $OH) (i32.const 0)) (i32.le_s (local.get $OW) (i32.const 0)))) (then (return)))
+    (local.set $W8 (i32.shl (local.get $W) (i32.const 3)))
+    (local.set $pairs (i32.shl (i32.shr_u (local.get $OW) (i32.const 1)) (i32.const 4)))
+    ;; zero the planes: pairs, then an odd last element
+    (local.set $end (i32.add (local.get $px) (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $H) (local.get $W))) (i32.const 3))))
+    (local.set $p (local.get $px))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $p) (v128.const i64x2 0 0))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $zero)))
+    (if (i32.lt_u (local.get $p) (local.get $end)) (then (f64.store (local.get $p) (f64.const 0))))
+    (local.set $c (i32.const 0))
+    (loop $chans
+      (local.set $ky (i32.const 0))
+      (loop $kys
+        (local.set $kx (i32.const 0))
+        (loop $kxs
+          (local.set $oy (i32.const 0))
+          (loop $rows
+            ;; pc walks dcols row after row; d: dX[c, oy+ky, kx]
+            (local.set $d (i32.add (local.get $px) (i32.shl
+              (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (i32.add (local.get $oy) (local.get $ky))) (local.get $W))
+                (local.get $kx)) (i32.const 3))))
+            (local.set $q (i32.const 0))
+            (block $pairs_done
+              (br_if $pairs_done (i32.eqz (local.get $pairs)))
+              (loop $pair
+                (v128.store (i32.add (local.get $d) (local.get $q)) (f64x2.add
+                  (v128.load (i32.add (local.get $d) (local.get $q)))
+                  (v128.load (i32.add (local.get $pc) (local.get $q)))))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (br_if $pair (i32.lt_u (local.get $q) (local.get $pairs)))))
+            (if (i32.and (local.get $OW) (i32.const 1)) (then
+              (f64.store (i32.add (local.get $d) (local.get $pairs)) (f64.add
+                (f64.load (i32.add (local.get $d) (local.get $pairs)))
+                (f64.load (i32.add (local.get $pc) (local.get $pairs)))))))
+            (local.set $pc (i32.add (local.get $pc) (i32.shl (local.get $OW) (i32.const 3))))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br_if $rows (i32.lt_s (local.get $oy) (local.get $OH))))
+          (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+          (br_if $kxs (i32.lt_s (local.get $kx) (local.get $kw))))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br_if $kys (i32.lt_s (local.get $ky) (local.get $kh))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $chans (i32.lt_s (local.get $c) (local.get $channels)))))
 )
