@@ -9,7 +9,7 @@ import { convOut, jsConv, poolOut, type ConvKernel, type ConvShape, type PoolSha
 import { loweredConv } from "../src/kernel/conv-lowered.js";
 import { referenceConv } from "../src/kernel/conv-reference.js";
 import { jsKernel } from "../src/kernel/js.js";
-import { createWasmKernel } from "../src/kernel/wasm.js";
+import { createWasmKernel, wasmModule } from "../src/kernel/wasm.js";
 import { createWasmConv, wasmConvModule } from "../src/kernel/wasm-conv.js";
 import { createConvKernel } from "../src/kernel/conv-choice.js";
 import { Rng } from "../src/network/rng.js";
@@ -261,4 +261,47 @@ describe.each(KERNELS)("%s gradients against central differences", (_name, kerne
     const z = copyOf(Z);
     check("dZ", z, dZ, () => lossFromZ(z));
   });
+});
+
+// Threads as the layer will run them: a worker instantiates conv.wasm on the
+// same shared memory and computes its block of filters (and of channels) in
+// place, while the main thread does the rest; the result equals one thread's.
+test("a worker thread on the shared memory computes its filters and channels, bit-identical to one thread", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const s = SHAPES[6]!; // the book's second conv layer
+  const { X, K, dZ } = conv(s, 77);
+  const kernel = createWasmConv(arena.memory, wasmConvModule(), wasmGemm);
+  const whole = { Z: arena.f64(dZ.length), dK: copyOf(K), dX: arena.f64(X.length) };
+  const w = arena.f64(kernel.workspace(s)), w1 = arena.f64(kernel.workspace(s));
+  kernel.convForward(s, X, K, whole.Z, 0, s.F, w);
+  kernel.convWeightGrad(s, dZ, X, -0.1, 0.999, whole.dK, 0, s.F, w);
+  kernel.convInputGrad(s, dZ, K, whole.dX, 0, s.C, w);
+
+  const split = { Z: arena.f64(dZ.length), dK: copyOf(K), dX: arena.f64(X.length) };
+  const at = (a: Float64Array): [number, number] => [a.byteOffset, a.length];
+  const views = { X: at(X), K: at(K), dZ: at(dZ), Z: at(split.Z), dK: at(split.dK), dX: at(split.dX), work: at(w1) };
+  const worker = new Worker(`
+    const { workerData, parentPort } = require("node:worker_threads");
+    const { memory, module, gemmModule, s, views, f, c } = workerData;
+    const v = (name) => new Float64Array(memory.buffer, views[name][0], views[name][1]);
+    Promise.all([import(${JSON.stringify(new URL("../dist/kernel/wasm-conv.js", import.meta.url).href)}),
+                 import(${JSON.stringify(new URL("../dist/kernel/wasm.js", import.meta.url).href)})]).then(([conv, gemm]) => {
+      const k = conv.createWasmConv(memory, module, gemm.createWasmKernel(memory, gemmModule));
+      k.convForward(s, v("X"), v("K"), v("Z"), f[0], f[1], v("work"));
+      k.convWeightGrad(s, v("dZ"), v("X"), -0.1, 0.999, v("dK"), f[0], f[1], v("work"));
+      k.convInputGrad(s, v("dZ"), v("K"), v("dX"), c[0], c[1], v("work"));
+      parentPort.postMessage("done");
+    });`, {
+    eval: true,
+    workerData: { memory: arena.memory, module: wasmConvModule(), gemmModule: wasmModule(), s, views, f: [13, s.F], c: [7, s.C] },
+  });
+  const done = new Promise((resolve, reject) => { worker.once("message", resolve); worker.once("error", reject); });
+  kernel.convForward(s, X, K, split.Z, 0, 13, w);
+  kernel.convWeightGrad(s, dZ, X, -0.1, 0.999, split.dK, 0, 13, w);
+  kernel.convInputGrad(s, dZ, K, split.dX, 0, 7, w);
+  await done;
+  await worker.terminate();
+  expect(Array.from(split.Z)).toEqual(Array.from(whole.Z));
+  expect(Array.from(split.dK)).toEqual(Array.from(whole.dK));
+  expect(Array.from(split.dX)).toEqual(Array.from(whole.dX));
 });
