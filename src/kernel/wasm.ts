@@ -2,9 +2,8 @@
 // time into dist/kernel/wasm/gemm.wasm, run on the Arena's shared memory.
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Kernel } from "./kernel.js";
+import { loadWasmModule } from "./wasm-module.js";
 
 // The exports of gemm.wat: byte pointers, dims and leading dimensions as i32.
 interface GemmExports {
@@ -16,42 +15,9 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
 }
 
-// Where the binary is: next to this module once compiled (dist/kernel/wasm.js
-// -> dist/kernel/wasm/gemm.wasm); from the sources (src/kernel/wasm.ts, as
-// vitest runs them) the built copy in dist.
-const CANDIDATES = [
-  new URL("./wasm/gemm.wasm", import.meta.url),
-  new URL("../../dist/kernel/wasm/gemm.wasm", import.meta.url),
-];
-
-let compiled: WebAssembly.Module | undefined;
-
-/** Compiles dist/kernel/wasm/gemm.wasm once per process (synchronously),
- * located relative to this module with new URL("./wasm/gemm.wasm",
- * import.meta.url) — the compiled file is dist/kernel/wasm.js, so the path
- * works from dist (from src it falls back to the built copy in dist).
- * Throws an Error with a one-line message if missing or invalid. */
+/** Compiles dist/kernel/wasm/gemm.wasm once per process (see wasm-module.ts). */
 export function wasmModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  let bytes: Buffer | undefined;
-  let where = fileURLToPath(CANDIDATES[0]);
-  for (const url of CANDIDATES) {
-    try {
-      bytes = readFileSync(url);
-      where = fileURLToPath(url);
-      break;
-    } catch {
-      // try the next place
-    }
-  }
-  if (!bytes) throw new Error(`WebAssembly kernel not found at ${where} (run npm run build)`);
-  try {
-    compiled = new WebAssembly.Module(bytes);
-  } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
-    throw new Error(`WebAssembly kernel ${where} is invalid: ${reason}`);
-  }
-  return compiled;
+  return loadWasmModule("gemm.wasm");
 }
 
 /** Bytes of B per column panel of gemmAtB: twice the 48 KiB L1 data cache measured best here (+8-12% at k = 100). */
