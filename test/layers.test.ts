@@ -215,8 +215,10 @@ describe("softmax", () => {
 
 describe("the --layers grammar", () => {
   it("reads every field and writes it back", () => {
-    const layers = parseLayers("fc:100:relu,fc:1000:relu:dropout=0.5, fc:20 ,softmax:10:dropout=0.5");
+    const layers = parseLayers("conv:20:5x4:relu:pool=2,conv:40:3x3,fc:100:relu,fc:1000:relu:dropout=0.5, fc:20 ,softmax:10:dropout=0.5");
     expect(layers).toEqual<LayerSpec[]>([
+      { type: "conv", size: 20, activation: "relu", dropout: 0, kernel: [5, 4], pool: 2 },
+      { type: "conv", size: 40, activation: "sigmoid", dropout: 0, kernel: [3, 3], pool: 1 },
       { type: "fc", size: 100, activation: "relu", dropout: 0 },
       { type: "fc", size: 1000, activation: "relu", dropout: 0.5 },
       { type: "fc", size: 20, activation: "sigmoid", dropout: 0 },
@@ -227,7 +229,12 @@ describe("the --layers grammar", () => {
 
   it.each([
     ["", /layer 1 "": unknown layer type ""/],
-    ["conv2d:3", /layer 1 "conv2d:3": unknown layer type "conv2d": expected fc or softmax/],
+    ["conv2d:3", /layer 1 "conv2d:3": unknown layer type "conv2d": expected fc, softmax or conv/],
+    ["conv:20:5,softmax:10", /layer 1 "conv:20:5": filter size "5": expected HEIGHTxWIDTH, e.g. conv:20:5x5:pool=2/],
+    ["conv:20:5x5:pool=16,softmax:10", /pool "16": expected a window side from 1 to 15/],
+    ["conv:20:5x5:dropout=0.5,softmax:10", /unknown key "dropout": a conv layer takes pool/],
+    ["fc:100,conv:20:5x5,softmax:10", /layer 2 is conv after a fc layer: convolutions come first/],
+    ["conv:20:5x5", /the last layer is conv: end with fc or softmax/],
     ["fc", /layer 1 "fc": size "": expected a positive integer/],
     ["fc:0,softmax:10", /layer 1 "fc:0": size "0": expected a positive integer/],
     ["fc:1e3,softmax:10", /size "1e3": expected a positive integer/],
@@ -238,7 +245,7 @@ describe("the --layers grammar", () => {
     ["fc:100:dropout=-0.1,softmax:10", /dropout "-0.1"/],
     ["fc:100:dropout=x,softmax:10", /dropout "x"/],
     ["fc:100:dropout=0.1:dropout=0.2,softmax:10", /"dropout" is given twice/],
-    ["fc:100:rate=0.1,softmax:10", /unknown key "rate": expected dropout/],
+    ["fc:100:rate=0.1,softmax:10", /unknown key "rate": a fc layer takes dropout/],
     ["softmax:10,fc:10", /layer 1 is softmax, which can only be the last \(output\) layer/],
   ])("%j is a one-line usage error", (spec, message) => {
     let error: unknown;
@@ -291,5 +298,64 @@ describe("the plan of a mini-batch", () => {
     // no barrier before the gather: X and the labels were last read before the barrier at backward 1
     expect(plan(net, "log-likelihood"))
       .toBe("gather  | mask 0  | forward 0  mask 1  | forward 1  | softmax 1  output delta  | backward 1  | update 1  update 0");
+  });
+});
+
+describe.each(kernels())("convolution and pooling layers with the $name kernel", ({ kernel, arena }) => {
+  // 2 maps of 9x8 -> 3 filters 3x2 (7x7), pooled 2x2 with the border ignored (3x3) -> 2 filters 2x2 (2x2), unpooled -> fc -> softmax
+  const shape = { C: 2, H: 9, W: 8 };
+  const spec = "conv:3:3x2:pool=2:tanh,conv:2:2x2:relu,fc:5:sigmoid:dropout=0.2,softmax:3";
+  const make = (seed: number): Network => {
+    const net = new Network({ inputs: 144, shape, layers: parseLayers(spec) }, arena);
+    net.initialise("scaled", new Rng(seed));
+    return net;
+  };
+  const batch = (net: Network, m: number) => {
+    const ws = new Workspace(net, m, arena);
+    randomBatch(ws.input, ws.labels, m, 3, 17);
+    return ws;
+  };
+
+  it("the SGD step follows the gradient of the cost through both convolutions and the pooling (central differences)", () => {
+    const net = make(2);
+    const ws = batch(net, M);
+    const bp = new Backprop(kernel, net, ws, COSTS["log-likelihood"], 3);
+    const numeric = numericGradient(net, () => batchCost(bp, M));
+    const before = [...net.weights, ...net.biases].map((p) => p.slice());
+    const eta = 1e-3;
+    Object.assign(bp.ctx, { eta, decay: 1 });
+    bp.run(bp.forward, M);
+    bp.run(bp.backward, M);
+    bp.run(bp.update, M);
+    const applied = [...net.weights, ...net.biases].map((p, i) => Float64Array.from(p, (v, j) => (before[i][j] - v) / eta));
+    expectClose(applied, numeric);
+    expect(Math.max(...applied[0].map(Math.abs))).toBeGreaterThan(1e-4); // the first filters learn: the input gradient got through
+  });
+
+  it("matrix-based gradients equal the sum of per-example gradients", () => {
+    const m = 6;
+    const net = make(4);
+    const ws = batch(net, m);
+    const X = ws.input.slice(0, m * 144);
+    const labels = ws.labels.slice();
+    const bp = new Backprop(kernel, net, ws, COSTS["log-likelihood"]);
+    bp.run(bp.forward, m);
+    bp.run(bp.backward, m);
+    const nablaW = net.weights.map((w) => arena.f64(w.length).fill(NaN));
+    const nablaB = net.biases.map((b) => arena.f64(b.length).fill(NaN));
+    gradients(kernel, net, ws, m, nablaW, nablaB);
+    const loop = new PerExample(kernel, net, COSTS["log-likelihood"], arena);
+    loop.gradients(X, labels, m);
+    nablaW.forEach((g, l) => expect(maxRelError(g, loop.nablaW[l])).toBeLessThan(1e-10));
+    nablaB.forEach((g, l) => expect(maxRelError(g, loop.nablaB[l])).toBeLessThan(1e-10));
+  });
+
+  it("filters or pooling that do not fit the maps are refused by name", async () => {
+    const { architectureProblem } = await import("../src/network/network.js");
+    const image = { inputs: 784, shape: { C: 1, H: 28, W: 28 } };
+    expect(architectureProblem({ ...image, layers: parseLayers("conv:2:29x5,softmax:10") })).toBe("29x5 filters do not fit in the 28x28 maps they read");
+    expect(architectureProblem({ ...image, layers: parseLayers("conv:2:5x5:pool=15,conv:2:1x1:pool=2,softmax:10") }))
+      .toBe("pool=2 windows do not fit in the 1x1 maps of 1x1 filters on 1x1");
+    expect(architectureProblem({ ...image, layers: parseLayers("conv:20:5x5:pool=2,conv:40:5x5:pool=2,fc:100,softmax:10") })).toBeUndefined();
   });
 });

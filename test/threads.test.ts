@@ -66,7 +66,7 @@ async function runLayers(makeKernel: (typeof KERNELS)[number][1], threads: numbe
   const { parseLayers } = await import("../dist/layers/spec.js");
   const { arena, kernel } = makeKernel();
   const rng = new Rng(5);
-  const network = new Network({ inputs: 784, layers: parseLayers(spec) }, arena);
+  const network = new Network({ inputs: 784, shape: { C: 1, H: 28, W: 28 }, layers: parseLayers(spec) }, arena);
   network.initialise("network3", rng);
   const cost = COSTS["log-likelihood"];
   const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], seed: 5 });
@@ -83,6 +83,7 @@ describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel)
   it.each([
     ["fc:31:relu,fc:17:tanh:dropout=0.3,softmax:10:dropout=0.5", 10],
     ["fc:20:relu:dropout=0.2,softmax:10", 7],
+    ["conv:5:5x5:pool=2:relu,conv:3:3x3:pool=2:tanh,fc:20:relu:dropout=0.5,softmax:10", 10],
   ])("%s, mini-batch %i: 2 and 3 threads give one thread's weights bit for bit", async (spec, m) => {
     const one = await runLayers(makeKernel, 1, spec, m);
     expect(one.result.best.accuracy).toBeGreaterThan(0.8); // it learns

@@ -10,7 +10,8 @@ import { formatLayers } from "../layers/spec.js";
 import { COSTS, type CostName } from "../network/costs.js";
 import { createEngine } from "../network/engine.js";
 import { formatFor, fromModelBytes, modelBytes } from "../network/model-file.js";
-import { Network } from "../network/network.js";
+import { architectureProblem, Network } from "../network/network.js";
+import type { Shape } from "../layers/layer.js";
 import { Rng } from "../network/rng.js";
 import { sgd, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
@@ -45,7 +46,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
 
   const kernel = createKernel(config.kernel, arena.memory, warn);
   const rng = resumed ? Rng.from(resumed.rng) : new Rng(config.seed);
-  const network = resumed ? resumed.network : startingNetwork(config, arena, rng, train.rows * train.cols);
+  const network = resumed ? resumed.network : startingNetwork(config, arena, rng, { C: 1, H: train.rows, W: train.cols });
   if (resumed) config.cost = resumed.cost;
   checkSizesFitData(network.sizes, train, config.load ?? config.resume, config.layersSpec);
   checkCostFits(network, config.cost, config.load ?? config.resume);
@@ -90,7 +91,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   const onEpochEnd = checkpoint
     ? (state: SgdState, result: TrainResult): void => {
       const text = encodeCheckpoint({
-        version: VERSION, config: { typed: typedTrainingOptions(raw), resolved: record }, inputs: network.inputs,
+        version: VERSION, config: { typed: typedTrainingOptions(raw), resolved: record }, inputs: network.inputs, shape: network.shape,
         layers: network.describe(), cost: config.cost, rng: rng.state, state, network: engine.network, bestNetwork: result.bestNetwork,
       });
       try {
@@ -149,9 +150,17 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
 }
 
 /** A fresh network from the seed, or the one in --load (whose layers must agree with --sizes or --layers when given). */
-function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng, pixels: number): Network {
+function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng, image: Shape): Network {
   if (config.load === undefined) {
-    const network = config.layers ? new Network({ inputs: pixels, layers: config.layers }, arena) : new Network(config.sizes, arena);
+    let network: Network;
+    if (config.layers) {
+      const architecture = { inputs: image.C * image.H * image.W, shape: image, layers: config.layers };
+      const problem = architectureProblem(architecture);
+      if (problem) throw new UsageError(`--layers ${config.layersSpec}: ${problem}`);
+      network = new Network(architecture, arena);
+    } else {
+      network = new Network(config.sizes, arena);
+    }
     network.initialise(config.init, rng);
     return network;
   }

@@ -28,7 +28,7 @@ import type { Kernel, KernelName } from "./kernel.js";
 import { jsKernel } from "./js.js";
 import { createWasmConv, wasmConvModule } from "./wasm-conv.js";
 
-const jsChoice: ConvKernel = {
+export const jsChoice: ConvKernel = {
   ...jsConv,
   name: "js",
   workspace: colsLength,

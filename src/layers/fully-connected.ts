@@ -9,10 +9,9 @@
 // and δ_in is masked the same way; at inference Z = (1 − p)·A_in·Wᵀ + b.
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
-import type { Kernel } from "../kernel/kernel.js";
 import { ACTIVATIONS, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
-import type { InitName, Layer, LayerIO, Step, StepContext } from "./layer.js";
+import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
 
 export class FullyConnected implements Layer {
@@ -23,11 +22,17 @@ export class FullyConnected implements Layer {
   /** (nOut) */
   readonly bias: Float64Array;
 
-  constructor(readonly spec: LayerSpec, readonly nIn: number, alloc: Alloc) {
+  readonly nIn: number;
+  readonly outShape: Shape;
+
+  /** Reads `inShape` flattened (a convolution's maps in (channel, row, column) order need no reshaping). */
+  constructor(readonly spec: LayerSpec, readonly inShape: Shape, alloc: Alloc) {
+    this.nIn = inShape.C * inShape.H * inShape.W;
     this.nOut = spec.size;
+    this.outShape = { C: 1, H: 1, W: this.nOut };
     this.activation = ACTIVATIONS[spec.activation];
     this.bias = alloc.f64(this.nOut);
-    this.weight = alloc.f64(this.nOut * nIn);
+    this.weight = alloc.f64(this.nOut * this.nIn);
   }
 
   get weightShape(): readonly number[] {
@@ -45,7 +50,7 @@ export class FullyConnected implements Layer {
     return !(init === "network3" && this.spec.type === "softmax");
   }
 
-  forward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[] {
+  forward({ gemm: kernel }: Ops, ctx: StepContext, io: LayerIO, training: boolean): Step[] {
     const { nIn, nOut, weight: W, bias: b, activation: f } = this;
     const p = this.spec.dropout;
     const masked = training && p > 0;
@@ -84,7 +89,7 @@ export class FullyConnected implements Layer {
     return steps;
   }
 
-  backward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[] {
+  backward({ gemm: kernel }: Ops, ctx: StepContext, io: LayerIO, training: boolean): Step[] {
     if (!io.below) return []; // the input layer's δ is never needed
     const { nIn, nOut, weight: W } = this;
     const p = this.spec.dropout;
@@ -107,7 +112,7 @@ export class FullyConnected implements Layer {
     }];
   }
 
-  update(kernel: Kernel, ctx: StepContext, io: LayerIO): Step[] {
+  update({ gemm: kernel }: Ops, ctx: StepContext, io: LayerIO): Step[] {
     const { nIn, nOut, weight: W, bias: b } = this;
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     const D = io.delta;
@@ -125,7 +130,7 @@ export class FullyConnected implements Layer {
     }];
   }
 
-  gradient(kernel: Kernel, m: number, io: LayerIO, nablaW: Float64Array, nablaB: Float64Array, beta: number): void {
+  gradient({ gemm: kernel }: Ops, m: number, io: LayerIO, nablaW: Float64Array, nablaB: Float64Array, beta: number): void {
     const { nIn, nOut } = this;
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     kernel.gemmAtB(nOut, nIn, m, 1, io.delta, 0, nOut, A, 0, nIn, beta, nablaW, 0, nIn);

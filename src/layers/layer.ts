@@ -4,6 +4,7 @@
 // layers' steps into one plan; the serial engine runs every step whole and
 // the threaded team runs each thread's block of it, with barriers where one
 // step reads what another thread wrote (plan.ts works out where).
+import type { ConvKernel } from "../kernel/conv.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Activation } from "./activations.js";
 import type { LayerSpec } from "./spec.js";
@@ -38,8 +39,21 @@ export interface Step {
   readonly units: number;
   readonly reads: readonly Access[];
   readonly writes: readonly Access[];
-  /** Does the step for units (or examples) [from, to). */
-  run(from: number, to: number): void;
+  /** Does the step for units (or examples) [from, to), as thread t (whose scratch it may use). */
+  run(from: number, to: number, t: number): void;
+}
+
+/** The operations layers are built on: the matrix products and the convolutions. */
+export interface Ops {
+  gemm: Kernel;
+  conv: ConvKernel;
+}
+
+/** A layer's input or output as images: C maps of H x W (a flat layer's units are C = H = 1, W = n). */
+export interface Shape {
+  C: number;
+  H: number;
+  W: number;
 }
 
 /** The buffers of one layer in one workspace, and its neighbour below. */
@@ -57,6 +71,9 @@ export interface LayerIO {
   dropped?: Float64Array;
   /** The layer below, whose δ this layer's backward step computes (absent for the first layer). */
   below?: { delta: Float64Array; activation: Activation };
+  /** A convolution's maps before pooling and their δ (m, F, OH, OW), the pooling's winners (m, F, PH, PW),
+   *  and a scratch buffer per thread. */
+  conv?: { Z: Float64Array; dZ: Float64Array; arg: Uint8Array; work: Float64Array[] };
 }
 
 export interface Layer {
@@ -68,15 +85,18 @@ export interface Layer {
   readonly weight: Float64Array;
   readonly bias: Float64Array;
   readonly weightShape: readonly number[];
+  /** The images it reads and makes. */
+  readonly inShape: Shape;
+  readonly outShape: Shape;
   /** The standard deviation of the initial weights under an initialiser, or 0 for zeros. */
   weightScale(init: InitName): number;
   /** Whether the initial biases are N(0, 1) draws (else zeros). */
   drawsBiases(init: InitName): boolean;
-  forward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[];
-  backward(kernel: Kernel, ctx: StepContext, io: LayerIO, training: boolean): Step[];
-  update(kernel: Kernel, ctx: StepContext, io: LayerIO): Step[];
+  forward(ops: Ops, ctx: StepContext, io: LayerIO, training: boolean): Step[];
+  backward(ops: Ops, ctx: StepContext, io: LayerIO, training: boolean): Step[];
+  update(ops: Ops, ctx: StepContext, io: LayerIO): Step[];
   /** nablaW = beta·nablaW + Σ over the m examples of ∂C/∂w, likewise nablaB (after backward). */
-  gradient(kernel: Kernel, m: number, io: LayerIO, nablaW: Float64Array, nablaB: Float64Array, beta: number): void;
+  gradient(ops: Ops, m: number, io: LayerIO, nablaW: Float64Array, nablaB: Float64Array, beta: number): void;
 }
 
 /**

@@ -10,8 +10,10 @@
 // engine runs each step whole, a team's thread its own block of each.
 import { gatherBatch } from "../data/batch.js";
 import type { Dataset } from "../data/dataset.js";
+import type { ConvKernel } from "../kernel/conv.js";
+import { createConvKernel, jsChoice } from "../kernel/conv-choice.js";
 import type { Kernel } from "../kernel/kernel.js";
-import type { Step, StepContext } from "../layers/layer.js";
+import type { Ops, Step, StepContext } from "../layers/layer.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
 import { extent, placeBarriers, type Planned } from "./plan.js";
@@ -39,13 +41,17 @@ export class Backprop {
   /** Inference forward and backward: the gradient of the network as it stands (for monitors). */
   readonly gradient: Step[];
   private readonly source: Source = { order: new Uint32Array(0), start: 0 };
+  readonly ops: Ops;
 
-  constructor(readonly kernel: Kernel, readonly net: Network, readonly ws: Workspace, readonly cost: Cost, seed = 0) {
+  /** `conv` defaults to the TypeScript convolutions (any memory will do for them). */
+  constructor(readonly kernel: Kernel, readonly net: Network, readonly ws: Workspace, readonly cost: Cost, seed = 0, conv: ConvKernel = jsChoice) {
     const { ctx } = this;
+    const ops: Ops = { gemm: kernel, conv };
+    this.ops = ops;
     ctx.seed = seed;
     const { layers } = net;
     const io = ws.io;
-    this.infer = layers.flatMap((l, i) => l.forward(kernel, ctx, io[i], false));
+    this.infer = layers.flatMap((l, i) => l.forward(ops, ctx, io[i], false));
     if (!ws.training) {
       this.forward = this.backward = this.update = this.gradient = [];
       this.plan = [];
@@ -53,9 +59,9 @@ export class Backprop {
     }
     const output = outputDelta(cost, net, ws, ctx);
     const down = [...layers.keys()].reverse(); // L-1 .. 0
-    const bp2 = (l: number, training: boolean): Step[] => layers[l].backward(kernel, ctx, io[l], training);
-    const step = (l: number): Step[] => layers[l].update(kernel, ctx, io[l]);
-    this.forward = layers.flatMap((l, i) => l.forward(kernel, ctx, io[i], true));
+    const bp2 = (l: number, training: boolean): Step[] => layers[l].backward(ops, ctx, io[l], training);
+    const step = (l: number): Step[] => layers[l].update(ops, ctx, io[l]);
+    this.forward = layers.flatMap((l, i) => l.forward(ops, ctx, io[i], true));
     this.backward = [output, ...down.flatMap((l) => bp2(l, true))];
     this.update = down.flatMap(step);
     this.gradient = [...this.infer, output, ...down.flatMap((l) => bp2(l, false))];
@@ -67,7 +73,7 @@ export class Backprop {
   /** One SGD step on examples order[start .. start+m) of ds, whole, on this thread. */
   trainBatch(ds: Dataset, order: Uint32Array, start: number, m: number): void {
     this.setBatch(ds, order, start, m);
-    for (const { step } of this.plan) step.run(0, extent(step, m));
+    for (const { step } of this.plan) step.run(0, extent(step, m), 0);
   }
 
   setBatch(ds: Dataset, order: Uint32Array, start: number, m: number): void {
@@ -80,7 +86,7 @@ export class Backprop {
   /** Runs steps whole on the m examples in the workspace. */
   run(steps: readonly Step[], m: number): void {
     this.ctx.m = m;
-    for (const step of steps) step.run(0, extent(step, m));
+    for (const step of steps) step.run(0, extent(step, m), 0);
   }
 
   private gatherStep(): Step {
@@ -113,6 +119,11 @@ function outputDelta(cost: Cost, net: Network, ws: Workspace, ctx: StepContext):
   };
 }
 
+/** The convolution kernel to go with `kernel` on `memory`, for a network that has convolutions. */
+export function convKernelFor(net: Network, kernel: Kernel, memory: WebAssembly.Memory): ConvKernel | undefined {
+  return net.layers.some((l) => l.spec.type === "conv") ? createConvKernel(kernel.name, memory, kernel) : undefined;
+}
+
 // The steps as the book names them, for callers that drive one mini-batch by hand
 // (tests, the per-example reference). Each builds its plans anew: not for hot loops.
 
@@ -138,7 +149,8 @@ export function update(kernel: Kernel, net: Network, ws: Workspace, m: number, e
 
 /** The summed gradients of the batch's cost (BP3, BP4) into nablaW, nablaB, after backward. */
 export function gradients(kernel: Kernel, net: Network, ws: Workspace, m: number, nablaW: Float64Array[], nablaB: Float64Array[]): void {
-  net.layers.forEach((l, i) => l.gradient(kernel, m, ws.io[i], nablaW[i], nablaB[i], 0));
+  const ops = { gemm: kernel, conv: jsChoice };
+  net.layers.forEach((l, i) => l.gradient(ops, m, ws.io[i], nablaW[i], nablaB[i], 0));
 }
 
 // forward and update steps do not use the cost; any one builds the plans

@@ -10,7 +10,8 @@ import { DataError, UsageError } from "../errors.js";
 import type { Alloc } from "../kernel/arena.js";
 import { parseLayers } from "../layers/spec.js";
 import { COST_NAMES, type CostName } from "./costs.js";
-import { Network } from "./network.js";
+import { architectureProblem, Network, parseShape, shapeText } from "./network.js";
+import type { Shape } from "../layers/layer.js";
 import type { RngState } from "./rng.js";
 import type { EpochRecord, SgdState, TestAtBest } from "./sgd.js";
 
@@ -24,6 +25,7 @@ export interface Checkpoint {
   /** The run's resolved training options, as the JSON config record shows them. */
   config: Record<string, unknown>;
   inputs: number;
+  shape: Shape;
   layers: string;
   cost: CostName;
   rng: RngState;
@@ -38,6 +40,7 @@ export function encodeCheckpoint(c: Checkpoint): string {
     version: c.version,
     config: c.config,
     inputs: c.inputs,
+    shape: shapeText(c.shape),
     layers: c.layers,
     cost: c.cost,
     rng: c.rng,
@@ -76,6 +79,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, alloc: Alloc
     throw e instanceof UsageError ? bad(e.message) : e;
   }
   if (!(COST_NAMES as unknown[]).includes(doc.cost)) throw bad(`"cost" is ${JSON.stringify(doc.cost)}`);
+  const shape = parseShape(String(doc.shape));
+  if (!shape || shape.C * shape.H * shape.W !== inputs) throw bad(`"shape" is ${JSON.stringify(doc.shape)}, expected CxHxW of ${inputs} inputs`);
+  const problem = architectureProblem({ inputs, shape, layers });
+  if (problem) throw bad(`its layers cannot be built: ${problem}`);
   const state = doc.state as Record<string, unknown> & SgdState;
   const rng = doc.rng as RngState;
   if (!isObject(doc.config) || !isObject(state) || !isObject(rng)) throw bad("lacks its config, state or generator");
@@ -90,15 +97,15 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, alloc: Alloc
   const order = fromBase64U32(String(state.order as unknown), "state.order", bad);
   checkPermutation(order, bad);
 
-  const network = new Network({ inputs, layers }, alloc);
+  const network = new Network({ inputs, shape, layers }, alloc);
   fillParameters(network, String(doc.network), "network", bad);
   let bestNetwork: Network | undefined;
   if (doc.bestNetwork !== null && doc.bestNetwork !== undefined) {
-    bestNetwork = new Network({ inputs, layers }, alloc);
+    bestNetwork = new Network({ inputs, shape, layers }, alloc);
     fillParameters(bestNetwork, String(doc.bestNetwork), "bestNetwork", bad);
   }
   return {
-    version: String(doc.version), config: doc.config as Record<string, unknown>, inputs, layers: String(doc.layers),
+    version: String(doc.version), config: doc.config as Record<string, unknown>, inputs, shape, layers: String(doc.layers),
     cost: doc.cost as CostName, rng,
     state: {
       epoch, order, eta: state.eta, since: state.since, epochs: state.epochs as EpochRecord[],

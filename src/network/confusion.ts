@@ -4,7 +4,7 @@
 import { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { CLASSES, type Dataset } from "../data/dataset.js";
-import { Backprop, Workspace } from "./backprop.js";
+import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import { scoreRange } from "./score.js";
 import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost } from "./engine.js";
@@ -29,7 +29,7 @@ export function confusionMatrix(kernel: Kernel, network: Network, ds: Dataset, c
   const nOut = network.outputs;
   // a prediction must be a digit, or it would index another row's counts
   if (nOut !== CLASSES) throw new RangeError(`the network has ${nOut} outputs, but there are ${CLASSES} classes`);
-  const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), cost);
+  const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), cost, 0, convKernelFor(network, kernel, arena.memory));
   const counts = new Uint32Array(CLASSES * CLASSES);
   const costSum = scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost);
   return { counts, meanCost: meanCost(costSum, ds.count, network) };

@@ -6,7 +6,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
 import { gatherRange } from "../data/batch.js";
 import { sumRows } from "../kernel/elementwise.js";
-import { Backprop, Workspace } from "./backprop.js";
+import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import { scoreRange, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
@@ -61,7 +61,7 @@ export class SerialEngine implements Engine {
 
   constructor(readonly kernel: Kernel, readonly network: Network, cost: Cost, batchSize: number, arena: Arena, seed = 0) {
     const capacity = Math.max(batchSize, EVAL_CHUNK);
-    this.bp = new Backprop(kernel, network, new Workspace(network, capacity, arena), cost, seed);
+    this.bp = new Backprop(kernel, network, new Workspace(network, capacity, arena), cost, seed, convKernelFor(network, kernel, arena.memory));
     this.predicted = new Uint8Array(capacity); // one per row: evaluation fills the whole workspace
   }
 

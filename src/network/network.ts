@@ -4,30 +4,42 @@
 // an Alloc (the arena) so the WebAssembly kernel and worker threads use them
 // in place.
 import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
+import { ConvPool } from "../layers/conv-pool.js";
 import { FullyConnected } from "../layers/fully-connected.js";
-import type { InitName, Layer } from "../layers/layer.js";
+import type { InitName, Layer, Shape } from "../layers/layer.js";
 import { formatLayers, isSigmoidStack, sigmoidLayers, type LayerSpec } from "../layers/spec.js";
 import type { Rng } from "./rng.js";
 
 export type { InitName } from "../layers/layer.js";
 
+/** What a network is made from: its input, as `inputs` units or as images of `shape`, and its layers. */
+export interface Architecture {
+  inputs: number;
+  /** The input as C maps of H x W; without it, one row of `inputs` units (enough for fully connected layers). */
+  shape?: Shape;
+  layers: readonly LayerSpec[];
+}
+
 export class Network {
   readonly inputs: number;
+  readonly shape: Shape;
   readonly layers: readonly Layer[];
   /** Where the parameters are, in the order they were made: a worker thread rebuilds the network on them (Replay). */
   readonly layout: readonly ViewLayout[];
 
   /** The book's `sizes` (input first: sigmoid fully connected layers), or the input size and a layer list. */
-  constructor(shape: readonly number[] | { inputs: number; layers: readonly LayerSpec[] }, alloc: Alloc) {
-    const { inputs, layers } = Array.isArray(shape)
-      ? { inputs: shape[0], layers: sigmoidLayers(shape) }
-      : (shape as { inputs: number; layers: readonly LayerSpec[] });
-    this.inputs = inputs;
+  constructor(architecture: readonly number[] | Architecture, alloc: Alloc) {
+    const a: Architecture = Array.isArray(architecture)
+      ? { inputs: architecture[0], layers: sigmoidLayers(architecture) }
+      : (architecture as Architecture);
+    this.inputs = a.inputs;
+    this.shape = a.shape ?? { C: 1, H: 1, W: a.inputs };
+    if (this.shape.C * this.shape.H * this.shape.W !== a.inputs) throw new RangeError(`a ${shapeText(this.shape)} input is not ${a.inputs} units`);
     const recorder = new Recorder(alloc);
-    let nIn = inputs;
-    this.layers = layers.map((spec) => {
-      const layer = new FullyConnected(spec, nIn, recorder);
-      nIn = layer.nOut;
+    let shape = this.shape;
+    this.layers = a.layers.map((spec) => {
+      const layer = spec.type === "conv" ? new ConvPool(spec, shape, recorder) : new FullyConnected(spec, shape, recorder);
+      shape = layer.outShape;
       return layer;
     });
     this.layout = recorder.layouts;
@@ -35,6 +47,11 @@ export class Network {
 
   get specs(): LayerSpec[] {
     return this.layers.map((l) => ({ ...l.spec }));
+  }
+
+  /** What rebuilds this network's structure (a copy, or in another thread). */
+  get architecture(): Architecture {
+    return { inputs: this.inputs, shape: { ...this.shape }, layers: this.specs };
   }
 
   /** Units per layer, input first (the book's `sizes`). */
@@ -101,4 +118,29 @@ export class Network {
     const finite = (v: Float64Array): boolean => v.every(Number.isFinite);
     return this.layers.every((l) => finite(l.weight) && finite(l.bias));
   }
+}
+
+/** A shape as CxHxW. */
+export function shapeText(s: Shape): string {
+  return `${s.C}x${s.H}x${s.W}`;
+}
+
+/** Why an architecture cannot be built (filters or pooling larger than the maps), or undefined; nothing is allocated. */
+export function architectureProblem(a: Architecture): string | undefined {
+  const none: Alloc = { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) };
+  try {
+    new Network(a, none);
+    return undefined;
+  } catch (e) {
+    if (e instanceof RangeError) return e.message;
+    throw e;
+  }
+}
+
+/** CxHxW back to a shape, or undefined. */
+export function parseShape(text: string): Shape | undefined {
+  const m = /^(\d{1,6})x(\d{1,6})x(\d{1,6})$/.exec(text);
+  if (!m) return undefined;
+  const [C, H, W] = [m[1], m[2], m[3]].map(Number);
+  return C > 0 && H > 0 && W > 0 ? { C, H, W } : undefined;
 }

@@ -46,12 +46,11 @@ export class ParallelEngine implements Engine {
       ...newControl(),
       order,
       datasets: o.datasets,
-      inputs: network.inputs,
-      layers: network.specs,
+      architecture: network.architecture,
       network: network.layout,
       cost: o.cost.name,
       seed: o.seed ?? 0,
-      train: workspaceLayout(new Workspace(network, o.batchSize, arena)),
+      train: workspaceLayout(new Workspace(network, o.batchSize, arena, true, threads)),
       evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network, EVAL_CHUNK, arena, false))),
     };
     const module = o.kernel.name === "wasm" ? wasmModule() : undefined;

@@ -4,7 +4,7 @@
 // for the matrix form, and the benchmark to answer the chapter-2 question.
 import { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { Backprop, Workspace } from "./backprop.js";
+import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
 
@@ -15,8 +15,8 @@ export class PerExample {
   readonly nablaW: Float64Array[];
   readonly nablaB: Float64Array[];
 
-  constructor(private readonly kernel: Kernel, private readonly net: Network, cost: Cost, arena: Arena) {
-    this.bp = new Backprop(kernel, net, new Workspace(net, 1, arena), cost);
+  constructor(kernel: Kernel, private readonly net: Network, cost: Cost, arena: Arena) {
+    this.bp = new Backprop(kernel, net, new Workspace(net, 1, arena), cost, 0, convKernelFor(net, kernel, arena.memory));
     this.deltaW = net.weights.map((w) => arena.f64(w.length));
     this.deltaB = net.biases.map((b) => arena.f64(b.length));
     this.nablaW = net.weights.map((w) => arena.f64(w.length));
@@ -25,7 +25,7 @@ export class PerExample {
 
   /** nablaW, nablaB = Σ over the m rows of X (m, inputs) of each example's gradient. */
   gradients(X: Float64Array, labels: Uint8Array, m: number): void {
-    const { bp, net, kernel } = this;
+    const { bp, net } = this;
     const { ws } = bp;
     const nIn = net.inputs;
     for (const v of [...this.nablaW, ...this.nablaB]) v.fill(0);
@@ -35,7 +35,7 @@ export class PerExample {
       bp.ctx.row0 = i; // the dropout mask of row i of the batch
       bp.run(bp.forward, 1);
       bp.run(bp.backward, 1);
-      net.layers.forEach((l, k) => l.gradient(kernel, 1, ws.io[k], this.deltaW[k], this.deltaB[k], 0));
+      net.layers.forEach((l, k) => l.gradient(bp.ops, 1, ws.io[k], this.deltaW[k], this.deltaB[k], 0));
       addInto(this.nablaW, this.deltaW);
       addInto(this.nablaB, this.deltaB);
     }

@@ -10,7 +10,7 @@ import { DataError, UsageError } from "../errors.js";
 import type { Alloc } from "../kernel/arena.js";
 import { formatLayers, parseLayers } from "../layers/spec.js";
 import { COST_NAMES, type CostName } from "./costs.js";
-import { Network } from "./network.js";
+import { architectureProblem, Network, parseShape, shapeText } from "./network.js";
 
 const FORMAT = "mnist-train";
 /** The reference implementation refuses headers over 100 MB; ours are a few hundred bytes. */
@@ -30,7 +30,7 @@ function tensorNames(l: number): { weight: string; bias: string } {
 /** The file's bytes for a network and the cost it was trained with. */
 export function toSafetensors(net: Network, cost: CostName): Uint8Array {
   const header: Record<string, unknown> = {
-    __metadata__: { format: FORMAT, inputs: String(net.inputs), layers: formatLayers(net.specs), cost },
+    __metadata__: { format: FORMAT, inputs: String(net.inputs), shape: shapeText(net.shape), layers: formatLayers(net.specs), cost },
   };
   const tensors: Float64Array[] = [];
   let offset = 0;
@@ -97,18 +97,22 @@ export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc)
     if (e instanceof UsageError) throw bad(e.message);
     throw e;
   }
+  // older files name no shape: one row of units, as fully connected layers read it
+  const shape = meta.shape === undefined ? { C: 1, H: 1, W: inputs } : parseShape(String(meta.shape));
+  if (!shape || shape.C * shape.H * shape.W !== inputs) throw bad(`"shape" is ${JSON.stringify(meta.shape)}, expected CxHxW of ${inputs} inputs`);
+  const problem = architectureProblem({ inputs, shape, layers });
+  if (problem) throw bad(`the layers "${formatLayers(layers)}" cannot be built: ${problem}`);
   const cost = text("cost");
   if (!(COST_NAMES as string[]).includes(cost)) throw bad(`"cost" is ${JSON.stringify(cost)}, expected one of ${COST_NAMES.join(", ")}`);
 
   // every tensor the layers need, of the right shape, inside the data, covering it without overlap
   const dataBytes = bytes.length - dataStart;
   const expected = new Map<string, number[]>();
-  let nIn = inputs;
-  layers.forEach((layer, l) => {
+  const skeleton = new Network({ inputs, shape, layers }, { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) });
+  skeleton.layers.forEach((layer, l) => {
     const names = tensorNames(l);
-    expected.set(names.weight, [layer.size, nIn]);
-    expected.set(names.bias, [layer.size]);
-    nIn = layer.size;
+    expected.set(names.weight, [...layer.weightShape]);
+    expected.set(names.bias, [layer.spec.size]);
   });
   const extra = Object.keys(header).find((k) => k !== "__metadata__" && !expected.has(k));
   if (extra !== undefined) throw bad(`tensor "${extra.slice(0, 60)}" is not one of the layers' tensors`);
@@ -135,7 +139,7 @@ export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc)
   }
   if (covered !== dataBytes) throw bad(`the tensors cover ${covered} of the ${dataBytes} bytes of data`);
 
-  const network = new Network({ inputs, layers }, alloc);
+  const network = new Network({ inputs, shape, layers }, alloc);
   network.layers.forEach((layer, l) => {
     const names = tensorNames(l);
     for (const [name, out] of [[names.weight, layer.weight], [names.bias, layer.bias]] as const) {

@@ -131,7 +131,7 @@ export async function sgd(
   const result: TrainResult = { epochs: from ? [...from.epochs] : [], best: from?.best, testAtBest: from?.testAtBest, stoppedBy: "completed" };
   const stall = new Stall(opts, from);
   const copy = (of: Network): Network => {
-    const net = new Network({ inputs: of.inputs, layers: of.specs }, new Arena());
+    const net = new Network(of.architecture, new Arena());
     net.copyFrom(of);
     return net;
   };

@@ -16,12 +16,11 @@
 import { Replay, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
-import type { LayerSpec } from "../layers/spec.js";
-import { Backprop, Workspace } from "./backprop.js";
+import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import { extent, type Planned } from "./plan.js";
 import { scoreRange, trace } from "./score.js";
 import { COST_NAMES, COSTS, type Cost, type CostName } from "./costs.js";
-import { Network } from "./network.js";
+import { Network, type Architecture } from "./network.js";
 
 // Int32 slots of the control block, barrier words on their own cache lines.
 const COUNT = 0;
@@ -63,8 +62,7 @@ export interface TeamInit {
   controlF64: SharedArrayBuffer;
   order: Uint32Array; // shared
   datasets: Dataset[]; // shared bytes
-  inputs: number;
-  layers: LayerSpec[];
+  architecture: Architecture;
   network: readonly ViewLayout[];
   cost: CostName;
   seed: number;
@@ -98,12 +96,14 @@ export class Team {
     const { memory } = init;
     this.ctl = new Int32Array(init.control);
     this.ctlF = new Float64Array(init.controlF64);
-    const net = new Network({ inputs: init.inputs, layers: init.layers }, new Replay(memory, init.network));
+    const net = new Network(init.architecture, new Replay(memory, init.network));
     const cost = COSTS[init.cost];
-    const workspace = (w: WorkspaceLayout, training: boolean): Workspace => new Workspace(net, w.capacity, new Replay(memory, w.layout), training);
-    this.bp = new Backprop(kernel, net, workspace(init.train, true), cost, init.seed);
+    const replay = (w: WorkspaceLayout, training: boolean, threads: number): Workspace =>
+      new Workspace(net, w.capacity, new Replay(memory, w.layout), training, threads);
+    const conv = convKernelFor(net, kernel, memory);
+    this.bp = new Backprop(kernel, net, replay(init.train, true, init.threads), cost, init.seed, conv);
     this.plan = this.bp.plan;
-    this.evalBp = new Backprop(kernel, net, workspace(init.evaluate[t], false), cost);
+    this.evalBp = new Backprop(kernel, net, replay(init.evaluate[t], false, 1), cost, 0, conv);
     this.predicted = new Uint8Array(init.evaluate[t].capacity);
     this.spinLimit = init.spin ? 1 << 14 : 0; // about 20 µs: a fair wait, not a stolen time slice
   }
@@ -187,7 +187,7 @@ export class Team {
       const n = extent(step, m);
       const from = Math.floor((n * t) / T);
       const to = Math.floor((n * (t + 1)) / T);
-      if (to > from) step.run(from, to);
+      if (to > from) step.run(from, to, t);
     }
   }
 

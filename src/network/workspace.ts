@@ -3,6 +3,8 @@
 // δ (training only) and, for a layer with dropout in training, its mask and
 // masked input.
 import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
+import { colsLength } from "../kernel/conv-lowered.js";
+import { ConvPool } from "../layers/conv-pool.js";
 import type { LayerIO } from "../layers/layer.js";
 import type { Network } from "./network.js";
 
@@ -14,7 +16,8 @@ export class Workspace {
   /** Where the buffers are, in the order they were made (Replay rebuilds them in a worker). */
   readonly layout: readonly ViewLayout[];
 
-  constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true) {
+  /** `threads` that work on it together, each with its own scratch (convolutions). */
+  constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true, threads = 1) {
     const a = new Recorder(alloc);
     this.input = a.f64(capacity * net.inputs);
     this.labels = a.u8(capacity);
@@ -31,6 +34,15 @@ export class Workspace {
       if (training && layer.spec.dropout > 0) {
         io.mask = a.f64(capacity * layer.nIn);
         io.dropped = a.f64(capacity * layer.nIn);
+      }
+      if (layer instanceof ConvPool) {
+        const maps = capacity * layer.spec.size * layer.conv.OH * layer.conv.OW;
+        io.conv = {
+          Z: a.f64(maps),
+          dZ: training ? a.f64(maps) : new Float64Array(0),
+          arg: a.u8(capacity * layer.nOut),
+          work: Array.from({ length: threads }, () => a.f64(colsLength(layer.shape(1)))),
+        };
       }
       this.io.push(io);
     });
