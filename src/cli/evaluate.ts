@@ -42,7 +42,7 @@ export async function evaluateCommand(raw: RawOptions): Promise<number> {
   const arena = new Arena();
   // the model first: a bad file fails before the data is read
   const { network, cost } = fromBookJson(readTextFile(config.model), config.model, arena);
-  const { train, test, dataDir } = loadMnist(config.dataDir);
+  const { train, test, dataDir } = await loadMnist(config.dataDir);
   // nothing held out: only the split's checked --test-size slice is wanted
   const ds = splitBook(train, test, { validationSize: 0, testSize: config.testSize }).test;
   checkSizesFitData(network.sizes, ds, config.model);

@@ -23,7 +23,7 @@ const EXIT_INTERRUPTED = 130;
 export async function trainCommand(raw: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
   if (config.save) checkWritable(config.save);
-  const { train, test, dataDir } = loadMnist(config.dataDir);
+  const { train, test, dataDir } = await loadMnist(config.dataDir);
   const split = splitBook(train, test, config);
   const evaluation = config.eval === "validation" ? split.validation : split.test;
   if (evaluation.count === 0) throw new UsageError(`--eval validation needs a validation set, but --validation-size is 0`);
