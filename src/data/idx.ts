@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
-import { DataError } from "../errors.js";
+import { cannotRead, DataError } from "../errors.js";
 import { checkFitsMemory } from "../memory.js";
 import { printable } from "../text.js";
 import { CLASSES, type Dataset } from "./dataset.js";
@@ -48,15 +48,6 @@ const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
 
 function sharedBytes(length: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(length));
-}
-
-/** One line naming the file for any failure to open or read it. */
-function toDataError(path: string, err: unknown): DataError {
-  if (err instanceof DataError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reasons: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory" };
-  const reason = (code !== undefined && reasons[code]) || printable(err instanceof Error ? err.message : String(err));
-  return new DataError(`cannot read ${path}: ${reason}`);
 }
 
 /** Either sign means gzip: a .gz name, or the gzip magic bytes 1f 8b (IDX starts 00 00). */
@@ -218,7 +209,7 @@ async function readIdx(path: string, fmt: IdxFormat): Promise<Idx> {
     fd = fs.openSync(path, "r");
     return isGzip(path, fd) ? await fromGzip(path, fd, fmt) : fromPlain(path, fd, fmt);
   } catch (err) {
-    throw toDataError(path, err);
+    throw cannotRead(path, err);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
