@@ -3,8 +3,10 @@
 // colours, ring the bell, break a one-line error into several or fill the
 // screen.
 
-// C0 and C1 controls, DEL, and the Unicode line breaks and direction overrides that reorder or split a line.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+// Controls (C0, DEL, C1), format characters (direction overrides, zero-width
+// characters, the byte-order mark), lone surrogates, and the Unicode line and
+// paragraph separators: all can hide, reorder or split what is shown.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
 
 /** One line of at most `max` characters: controls escaped as \n, \x1b or \u2028, the rest cut with "...". */
 export function printable(text: string, max = 80): string {

@@ -24,7 +24,8 @@ function message(f: () => unknown): string {
 describe("printable", () => {
   it("escapes control characters, line breaks and direction overrides into one line", () => {
     expect(printable("a\nb\r\tc\x1b[31md\x07\x7f\x9b")).toBe("a\\nb\\r\\tc\\x1b[31md\\x07\\x7f\\x9b");
-    expect(printable("x\u2028y\u202ez")).toBe("x\\u2028y\\u202ez");
+    expect(printable("x\u2028y\u202ez\ufeff\u200b")).toBe("x\\u2028y\\u202ez\\ufeff\\u200b");
+    expect(printable("lone \ud800 surrogate")).toBe("lone \\ud800 surrogate");
     expect(printable("plain text, é and 数字")).toBe("plain text, é and 数字");
   });
 
