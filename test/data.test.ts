@@ -113,6 +113,15 @@ describe("IDX reader", () => {
     );
   });
 
+  it("refuses issue 13's gzip bomb, made smaller, by its trailer before inflating the body", async () => {
+    // the issue's structure: a header declaring 2,000,000 images of 28x28, then zeros (16 MiB here, not 3 GB)
+    const header = idx(IMAGES, [2000000, 28, 28], []);
+    const file = write("bad/issue-bomb.gz", zlib.gzipSync(Buffer.concat([header, Buffer.alloc(16 << 20)]), { level: 1 }));
+    expect(await dataError(() => readIdxImages(file))).toBe(
+      `${file}: header says 2000000 images of 28x28, so 1568000016 bytes decompressed, but the gzip trailer says ${16 + (16 << 20)} (the size modulo 2^32)`,
+    );
+  });
+
   it("stops inflating a gzip bomb with a forged trailer one chunk past the declared size", async () => {
     // the header declares 10 images of 320x320 (1,024,000 bytes); 64 MiB of zeros follow; the trailer claims the honest size
     const header = idx(IMAGES, [10, 320, 320], []);

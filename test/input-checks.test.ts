@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../src/errors.js";
 import { checkFitsMemory, formatBytes } from "../src/memory.js";
-import { largestModelFile, MAX_DEPTH, readModelText, scanModelJson } from "../src/network/model-precheck.js";
+import { largestModelFile, MAX_DEPTH, readModelFile, scanModelJson } from "../src/network/model-precheck.js";
 import { excerpt, printable } from "../src/text.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-input-test-"));
@@ -94,19 +94,26 @@ describe("model file precheck", () => {
     const file = path.join(tmp, "padded.json");
     const honest = JSON.stringify({ sizes: [2, 1], weights: [[[0.5, -0.25]]], biases: [[[0.125]]], cost: "QuadraticCost" });
     fs.writeFileSync(file, honest);
-    expect(readModelText(file)).toBe(honest);
+    expect(Buffer.from(readModelFile(file)).toString()).toBe(honest);
     const largest = largestModelFile([2, 1]);
     fs.writeFileSync(file, honest.replace("]]]", `]]]${" ".repeat(largest)}`));
-    expect(message(() => readModelText(file))).toBe(
+    expect(message(() => readModelFile(file))).toBe(
       `${file}: the file is ${formatBytes(honest.length + largest)}, far larger than any 2-1 network (at most ${formatBytes(largest)})`,
     );
     // sizes after the first 64 KiB are found too
     fs.writeFileSync(file, `{"weights": [[[0.5, -0.25]]], ${" ".repeat(2 * largest)} "sizes": [2, 1]}`);
-    expect(message(() => readModelText(file))).toMatch(/far larger than any 2-1 network/);
+    expect(message(() => readModelFile(file))).toMatch(/far larger than any 2-1 network/);
+  });
+
+  it("passes binary files (a safetensors-style length prefix) through to their own reader", () => {
+    const file = path.join(tmp, "binary.safetensors");
+    const bytes = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from("[".repeat(100_000))]);
+    fs.writeFileSync(file, bytes);
+    expect(Buffer.compare(readModelFile(file), bytes)).toBe(0);
   });
 
   it("names a missing file", () => {
     const file = path.join(tmp, "none.json");
-    expect(message(() => readModelText(file))).toBe(`cannot read ${file}: no such file`);
+    expect(message(() => readModelFile(file))).toBe(`cannot read ${file}: no such file`);
   });
 });

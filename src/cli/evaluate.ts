@@ -9,7 +9,7 @@ import { createKernel, type KernelName } from "../kernel/index.js";
 import { confusionMatrix, confusionRows, perClass, type ClassScore, type Confusion } from "../network/confusion.js";
 import { COSTS, type CostName } from "../network/costs.js";
 import { fromBookJson } from "../network/model-file.js";
-import { readModelText } from "../network/model-precheck.js";
+import { readModelFile } from "../network/model-precheck.js";
 import { colorWanted, DEFAULTS, oneOf, positiveInt, type RawOptions } from "./options.js";
 import { makeChalk, percent, writeLine } from "./output.js";
 import { checkSizesFitData } from "./train.js";
@@ -41,7 +41,7 @@ export async function evaluateCommand(raw: RawOptions): Promise<number> {
   const config = resolveEvaluateConfig(raw);
   const arena = new Arena();
   // the model first: a bad file fails before the data is read
-  const { network, cost } = fromBookJson(readModelText(config.model), config.model, arena);
+  const { network, cost } = fromBookJson(new TextDecoder().decode(readModelFile(config.model)), config.model, arena);
   const { train, test, dataDir } = await loadMnist(config.dataDir);
   // nothing held out: only the split's checked --test-size slice is wanted
   const ds = splitBook(train, test, { validationSize: 0, testSize: config.testSize }).test;

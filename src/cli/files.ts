@@ -26,3 +26,12 @@ export function checkWritable(file: string): void {
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new DataError(`cannot write ${file}: it is a directory`);
 }
+
+export function readTextFile(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code ?? (e as Error).message}`);
+  }
+}

@@ -9,7 +9,7 @@ import { createKernel } from "../kernel/index.js";
 import { COSTS } from "../network/costs.js";
 import { createEngine } from "../network/engine.js";
 import { fromBookJson, toBookJson } from "../network/model-file.js";
-import { readModelText } from "../network/model-precheck.js";
+import { readModelFile } from "../network/model-precheck.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
 import { sgd, type TrainEvent } from "../network/sgd.js";
@@ -100,7 +100,7 @@ function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng): Network {
     network.initialise(config.init, rng);
     return network;
   }
-  const { network, cost } = fromBookJson(readModelText(config.load), config.load, arena);
+  const { network, cost } = fromBookJson(new TextDecoder().decode(readModelFile(config.load)), config.load, arena);
   if (!config.given.has("cost")) config.cost = cost; // keep training with the cost the model was trained with
   if (config.given.has("sizes") && network.sizes.join() !== config.sizes.join()) {
     throw new UsageError(`--sizes ${config.sizes.join(",")} does not match the sizes ${network.sizes.join(",")} of --load ${config.load}`);

@@ -198,7 +198,7 @@ async function inflateChunks(path: string, take: (chunk: Buffer) => void): Promi
     });
   } catch (err) {
     if (refused !== undefined) throw refused;
-    if ((err as NodeJS.ErrnoException).syscall !== undefined) throw err; // the file system's, named by toDataError
+    if ((err as NodeJS.ErrnoException).syscall !== undefined) throw err; // the file system's, named by cannotRead
     throw new DataError(`${path}: not valid gzip data (${printable(err instanceof Error ? err.message : String(err))})`);
   }
 }

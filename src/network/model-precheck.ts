@@ -1,6 +1,6 @@
-// Reads a JSON model file (network2.py's format) as untrusted bytes: its
-// length is judged against the sizes it declares, and its nesting depth is
-// bounded, before JSON.parse sees it, so that a hostile or damaged file
+// Reads a model file as untrusted bytes. For JSON (network2.py's format) the
+// length is judged against the sizes the file declares, and its nesting depth
+// is bounded, before JSON.parse sees it, so that a hostile or damaged file
 // costs no more memory or time than an honest network of its sizes.
 //
 // How large can an honest file be? A double written shortest-round-trip (by
@@ -29,19 +29,27 @@ export function largestModelFile(sizes: readonly number[]): number {
   return FIXED_BYTES + BYTES_PER_NUMBER * (numbers + sizes.length);
 }
 
-/** The file's text, or a one-line DataError if its length or nesting could not be an honest model's. */
-export function readModelText(file: string): string {
+/**
+ * The bytes of a model file, or a one-line DataError if it is JSON text whose
+ * length or nesting could not be an honest model's. Binary files (JSON text
+ * never holds a NUL byte; a safetensors file starts with an 8-byte length
+ * whose top bytes are 0) are passed through for their own reader to judge.
+ */
+export function readModelFile(file: string): Uint8Array {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, "r");
     const length = fs.fstatSync(fd).size;
-    checkParsable(file, length);
     const head = readBytes(fd, Math.min(length, HEAD_BYTES), 0);
-    checkLength(file, length, scanModelJson(head, file).sizes);
-    if (head.length === length) return head.toString("utf8");
+    const json = !(head.length >= 8 && head[6] === 0 && head[7] === 0);
+    if (json) {
+      checkParsable(file, length);
+      checkLength(file, length, scanModelJson(head, file).sizes);
+    }
+    if (head.length === length) return head;
     const bytes = Buffer.concat([head, readBytes(fd, length - head.length, head.length)]);
-    checkLength(file, length, scanModelJson(bytes, file).sizes);
-    return bytes.toString("utf8");
+    if (json) checkLength(file, length, scanModelJson(bytes, file).sizes);
+    return bytes;
   } catch (e) {
     throw cannotRead(file, e);
   } finally {

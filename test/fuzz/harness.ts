@@ -141,8 +141,9 @@ function runBatch(batch: readonly FuzzCase[], limits: Limits, casesFile: string)
         if (outcomes.some((o) => o.case.id === c.id)) continue;
         const problem =
           c.id === timedOut ? `took more than ${limits.caseMs} ms`
-          : running?.id === c.id ? `the process died (exit ${code}, signal ${signal}): ${childStderr.trim().split("\n").slice(0, 3).join(" | ")}`
-          : "not run: an earlier case in its batch hung or died";
+          : running?.id === c.id || outcomes.length === 0
+            ? `the process died (exit ${code}, signal ${signal}): ${childStderr.trim().split("\n").slice(0, 3).join(" | ")}`
+            : "not run: an earlier case in its batch hung or died";
         outcomes.push({ case: c, stderr: "", problems: [problem] });
       }
       resolve(outcomes);
