@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../../src/network/rng.js";
 
 /** The files of one case: name in the case's folder -> bytes. */
@@ -62,7 +62,10 @@ export interface Outcome {
   problems: string[];
 }
 
-const RUNNER = path.join(path.dirname(fileURLToPath(import.meta.url)), "runner.mjs");
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RUNNER = path.join(HERE, "runner.mjs");
+const PEAK = path.join(HERE, "peak.mjs");
+const BIN = path.join(HERE, "../../bin/mnist-train.js");
 
 /** `count` cases per format, mutators taken in turn so that each is used, details drawn from the seed. */
 export function makeCases(formats: readonly FuzzFormat[], count: number, seed: number, root: string): FuzzCase[] {
@@ -147,6 +150,42 @@ function runBatch(batch: readonly FuzzCase[], limits: Limits, casesFile: string)
         outcomes.push({ case: c, stderr: "", problems: [problem] });
       }
       resolve(outcomes);
+    });
+  });
+}
+
+/**
+ * Runs each case as its own process of bin/mnist-train.js, as a user would
+ * (slower: a process start per case), with peak.mjs preloaded to report the
+ * peak RSS. Time includes the process start.
+ */
+export async function runSolo(cases: readonly FuzzCase[], limits: Limits): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cases.length) outcomes.push(await runOne(cases[next++] as FuzzCase, limits));
+  };
+  await Promise.all(Array.from({ length: limits.concurrency }, worker));
+  return outcomes.sort((a, b) => a.case.id - b.case.id);
+}
+
+function runOne(c: FuzzCase, limits: Limits): Promise<Outcome> {
+  const start = Date.now();
+  const child = spawn(process.execPath, [`--max-old-space-size=${limits.heapMb}`, "--import", pathToFileURL(PEAK).href, BIN, ...c.args], {
+    stdio: ["ignore", "ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let peak = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => (peak += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), limits.caseMs);
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const record = { code: code ?? `signal ${signal}`, stderr, ms: Date.now() - start, peakKb: Number(peak) };
+      const problems = judge(c, record, limits);
+      if (peak === "") problems.push("no peak RSS reported (the process did not exit normally)");
+      resolve({ case: c, ...record, problems });
     });
   });
 }

@@ -8,6 +8,7 @@
 //   node --expose-gc --max-old-space-size=N test/fuzz/runner.mjs cases.json
 import * as fs from "node:fs";
 import { pathToFileURL } from "node:url";
+import { peakKb } from "./peak.mjs";
 
 // FUZZ_DIST=/path/to/dist runs the cases against another build (e.g. an older one, to compare)
 const dist = process.env.FUZZ_DIST ? pathToFileURL(`${process.env.FUZZ_DIST}/`).href : new URL("../../dist/", import.meta.url).href;
@@ -32,14 +33,6 @@ function resetPeak() {
     fs.writeFileSync("/proc/self/clear_refs", "5"); // Linux >= 4.0: VmHWM := VmRSS
   } catch {
     // elsewhere the peak is the batch's so far: stricter, never looser
-  }
-}
-
-function peakKb() {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))[1]);
-  } catch {
-    return process.resourceUsage().maxRSS;
   }
 }
 
