@@ -3,12 +3,16 @@
 // Payloads land in SharedArrayBuffers so worker threads can read them without
 // a copy. Every check names the file, the bad value and the expected one,
 // because a wrong or damaged download is the usual way training goes wrong.
+// Nothing in a file is trusted: the header is checked, and the memory it
+// declares compared with what this process may use, before the payload is
+// read; gzip is inflated as a stream that stops once past the declared size.
 
 import * as fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { cannotRead, DataError } from "../errors.js";
 import { checkFitsMemory } from "../memory.js";
+import { readAt } from "../read-at.js";
 import { printable } from "../text.js";
 import { CLASSES, type Dataset } from "./dataset.js";
 
@@ -55,17 +59,6 @@ function isGzip(path: string, fd: number): boolean {
   if (path.endsWith(".gz")) return true;
   const head = new Uint8Array(2);
   return readAt(fd, head, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
-/** Fills buf from file position pos, looping over short reads; returns the bytes read (less only at end of file). */
-function readAt(fd: number, buf: Uint8Array, pos: number): number {
-  let done = 0;
-  while (done < buf.length) {
-    const got = fs.readSync(fd, buf, done, buf.length - done, pos + done);
-    if (got === 0) break;
-    done += got;
-  }
-  return done;
 }
 
 function checkMagic(path: string, magic: number, fmt: IdxFormat): void {

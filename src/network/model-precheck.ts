@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import { getHeapStatistics } from "node:v8";
 import { cannotRead, DataError } from "../errors.js";
 import { formatBytes } from "../memory.js";
+import { readAt } from "../read-at.js";
 
 const BYTES_PER_NUMBER = 64;
 const FIXED_BYTES = 65536;
@@ -40,16 +41,19 @@ export function readModelFile(file: string): Uint8Array {
   try {
     fd = fs.openSync(file, "r");
     const length = fs.fstatSync(fd).size;
-    const head = readBytes(fd, Math.min(length, HEAD_BYTES), 0);
+    const first = Buffer.alloc(Math.min(length, HEAD_BYTES));
+    const head = first.subarray(0, readAt(fd, first, 0));
     const json = !(head.length >= 8 && head[6] === 0 && head[7] === 0);
     if (json) {
       checkParsable(file, length);
       checkLength(file, length, scanModelJson(head, file).sizes);
     }
     if (head.length === length) return head;
-    const bytes = Buffer.concat([head, readBytes(fd, length - head.length, head.length)]);
-    if (json) checkLength(file, length, scanModelJson(bytes, file).sizes);
-    return bytes;
+    const bytes = Buffer.alloc(length);
+    bytes.set(head);
+    const got = head.length + readAt(fd, bytes.subarray(head.length), head.length);
+    if (json) checkLength(file, length, scanModelJson(bytes.subarray(0, got), file).sizes);
+    return bytes.subarray(0, got);
   } catch (e) {
     throw cannotRead(file, e);
   } finally {
@@ -79,17 +83,6 @@ function checkLength(file: string, length: number, sizes: number[] | undefined):
       `${file}: the file is ${formatBytes(length)}, far larger than any ${sizes.join("-")} network (at most ${formatBytes(largest)})`,
     );
   }
-}
-
-function readBytes(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const got = fs.readSync(fd, buf, done, length - done, position + done);
-    if (got === 0) break;
-    done += got;
-  }
-  return buf.subarray(0, done);
 }
 
 const QUOTE = 0x22, BACKSLASH = 0x5c;
