@@ -24,7 +24,7 @@ import { Rng } from "../src/network/rng.js";
 import { sgd, type Monitor, type SgdOptions } from "../src/network/sgd.js";
 import { kernels, randomNetwork } from "./helpers.js";
 
-const { train, test } = loadMnist();
+const { train, test } = await loadMnist();
 
 /** network2.py's saved layout: weights[l][j][k] joins neuron k of layer l to neuron j of layer l+1. */
 interface BookModel {

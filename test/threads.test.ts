@@ -10,7 +10,7 @@ import { Network } from "../dist/network/network.js";
 import { Rng } from "../dist/network/rng.js";
 import { sgd } from "../dist/network/sgd.js";
 
-const { train, test } = loadMnist();
+const { train, test } = await loadMnist();
 const split = splitBook(train, test, { trainSize: 10000, validationSize: 10000, testSize: 2000 });
 
 const KERNELS = [

@@ -8,7 +8,7 @@ import { Rng } from "../src/network/rng.js";
 import { sgd, type SgdOptions, type TrainResult } from "../src/network/sgd.js";
 import { kernels } from "./helpers.js";
 
-const { train, test } = loadMnist();
+const { train, test } = await loadMnist();
 const data = (() => {
   const s = splitBook(train, test, { trainSize: 10000, validationSize: 10000, testSize: 2000 });
   return { training: s.training, evaluation: s.test };

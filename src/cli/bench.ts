@@ -68,7 +68,7 @@ export async function benchCommand(raw: RawOptions): Promise<number> {
   const kernels = availableKernels();
   const cores = os.availableParallelism();
   const threadCounts = cores > 1 ? [1, cores] : [1];
-  const { train, test } = loadMnist();
+  const { train, test } = await loadMnist();
   const ds = splitBook(train, test, { validationSize: 10000 }).training;
 
   out.products(benchProducts(kernels, plan));

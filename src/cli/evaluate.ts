@@ -9,7 +9,7 @@ import { createKernel, type KernelName } from "../kernel/index.js";
 import { confusionMatrix, confusionRows, perClass, type ClassScore, type Confusion } from "../network/confusion.js";
 import { COSTS, type CostName } from "../network/costs.js";
 import { fromModelBytes } from "../network/model-file.js";
-import { readBytes } from "./files.js";
+import { readModelFile } from "../network/model-precheck.js";
 import { colorWanted, DEFAULTS, oneOf, positiveInt, type RawOptions } from "./options.js";
 import { describeNetwork, makeChalk, percent, writeLine } from "./output.js";
 import { checkCostFits, checkSizesFitData } from "./train.js";
@@ -42,8 +42,8 @@ export async function evaluateCommand(raw: RawOptions): Promise<number> {
   const config = resolveEvaluateConfig(raw);
   const arena = new Arena();
   // the model first: a bad file fails before the data is read
-  const { network, cost } = fromModelBytes(readBytes(config.model), config.model, arena);
-  const { test, dataDir } = loadMnistTest(config.dataDir);
+  const { network, cost } = fromModelBytes(readModelFile(config.model), config.model, arena);
+  const { test, dataDir } = await loadMnistTest(config.dataDir);
   const ds = testSlice(test, config.testSize);
   checkSizesFitData(network.sizes, ds, config.model);
   checkCostFits(network, cost, config.model);

@@ -15,6 +15,7 @@ import type { Shape } from "../layers/layer.js";
 import { Rng } from "../network/rng.js";
 import { sgd, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
+import { readModelFile } from "../network/model-precheck.js";
 import { checkWritable, readBytes, writeFileAtomic } from "./files.js";
 import { resumedOptions, typedTrainingOptions } from "./resume.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
@@ -36,7 +37,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   }
   const config = resolveTrainConfig(raw);
   for (const file of [config.save, config.checkpoint]) if (file) checkWritable(file);
-  const { train, test, dataDir } = loadMnist(config.dataDir);
+  const { train, test, dataDir } = await loadMnist(config.dataDir);
   const split = splitBook(train, test, config);
   const evaluation = config.eval === "validation" ? split.validation : split.test;
   if (evaluation.count === 0) throw new UsageError(`--eval validation needs a validation set, but --validation-size is 0`);
@@ -164,7 +165,7 @@ function startingNetwork(config: TrainConfig, arena: Arena, rng: Rng, image: Sha
     network.initialise(config.init, rng);
     return network;
   }
-  const { network, cost } = fromModelBytes(readBytes(config.load), config.load, arena);
+  const { network, cost } = fromModelBytes(readModelFile(config.load), config.load, arena);
   if (!config.given.has("cost")) config.cost = cost; // keep training with the cost the model was trained with
   if (config.given.has("sizes") && network.sizes.join() !== config.sizes.join()) {
     throw new UsageError(`--sizes ${config.sizes.join(",")} does not match the sizes ${network.sizes.join(",")} of --load ${config.load}`);

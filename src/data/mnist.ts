@@ -43,16 +43,16 @@ function checkDataDir(dir: string): void {
   if (!stat.isDirectory()) throw new DataError(`data directory ${dir} is not a directory`);
 }
 
-function loadPair(dir: string, images: string, labels: string): { ds: Dataset; imagesPath: string } {
+async function loadPair(dir: string, images: string, labels: string): Promise<{ ds: Dataset; imagesPath: string }> {
   const imagesPath = findIdxFile(dir, images);
-  return { ds: loadIdxPair(imagesPath, findIdxFile(dir, labels)), imagesPath };
+  return { ds: await loadIdxPair(imagesPath, findIdxFile(dir, labels)), imagesPath };
 }
 
 /** The MNIST training and test sets from dataDir (default: the bundled copy). */
-export function loadMnist(dataDir: string = bundledDataDir()): { train: Dataset; test: Dataset; dataDir: string } {
+export async function loadMnist(dataDir: string = bundledDataDir()): Promise<{ train: Dataset; test: Dataset; dataDir: string }> {
   checkDataDir(dataDir);
-  const train = loadPair(dataDir, IDX_NAMES.trainImages, IDX_NAMES.trainLabels);
-  const test = loadPair(dataDir, IDX_NAMES.testImages, IDX_NAMES.testLabels);
+  const train = await loadPair(dataDir, IDX_NAMES.trainImages, IDX_NAMES.trainLabels);
+  const test = await loadPair(dataDir, IDX_NAMES.testImages, IDX_NAMES.testLabels);
   // One network has one input size, so both sets must share it.
   if (train.ds.rows !== test.ds.rows || train.ds.cols !== test.ds.cols) {
     throw new DataError(
@@ -63,9 +63,9 @@ export function loadMnist(dataDir: string = bundledDataDir()): { train: Dataset;
 }
 
 /** The MNIST test set alone from dataDir (evaluation reads nothing else). */
-export function loadMnistTest(dataDir: string = bundledDataDir()): { test: Dataset; dataDir: string } {
+export async function loadMnistTest(dataDir: string = bundledDataDir()): Promise<{ test: Dataset; dataDir: string }> {
   checkDataDir(dataDir);
-  return { test: loadPair(dataDir, IDX_NAMES.testImages, IDX_NAMES.testLabels).ds, dataDir };
+  return { test: (await loadPair(dataDir, IDX_NAMES.testImages, IDX_NAMES.testLabels)).ds, dataDir };
 }
 
 /** A whole number in min..max, else a UsageError naming the CLI option; `tooLarge` ends that message. */

@@ -4,6 +4,7 @@
 //    "biases": [layer][n_out][1], "cost": "QuadraticCost" | "CrossEntropyCost"}
 import { DataError } from "../errors.js";
 import type { Alloc } from "../kernel/arena.js";
+import { excerpt, printable } from "../text.js";
 import { COSTS, type CostName } from "./costs.js";
 import { Network } from "./network.js";
 import { fromSafetensors, looksLikeSafetensors, toSafetensors } from "./safetensors.js";
@@ -47,17 +48,17 @@ export function fromBookJson(text: string, source: string, arena: Alloc): Loaded
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new DataError(`${source}: not JSON (${(e as Error).message})`);
+    throw new DataError(`${source}: not JSON (${printable((e as Error).message, 100)})`);
   }
   const bad = (what: string): DataError => new DataError(`${source}: ${what}`);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw bad("expected a JSON object with keys sizes, weights, biases, cost");
   const { sizes, weights, biases, cost } = doc as Record<string, unknown>;
   for (const [key, v] of Object.entries({ sizes, weights, biases, cost })) if (v === undefined) throw bad(`missing key "${key}"`);
   if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isSafeInteger(n) && n > 0)) {
-    throw bad(`"sizes" must be a list of at least two positive integers, got ${JSON.stringify(sizes)}`);
+    throw bad(`"sizes" must be a list of at least two positive integers, got ${excerpt(sizes)}`);
   }
   const costName = (Object.keys(COSTS) as CostName[]).find((c) => COSTS[c].bookName === cost);
-  if (!costName) throw bad(`"cost" is ${JSON.stringify(cost)}, expected "QuadraticCost" or "CrossEntropyCost"`);
+  if (!costName) throw bad(`"cost" is ${excerpt(cost)}, expected "QuadraticCost" or "CrossEntropyCost"`);
   const L = sizes.length - 1;
   if (!Array.isArray(weights) || weights.length !== L) throw bad(`"weights" must hold ${L} layers`);
   if (!Array.isArray(biases) || biases.length !== L) throw bad(`"biases" must hold ${L} layers`);
@@ -86,7 +87,7 @@ function checkShape(v: unknown, rows: number, cols: number, name: string, bad: (
 function fillMatrix(rows: unknown[][], out: Float64Array, name: string, bad: (what: string) => DataError): void {
   rows.forEach((row, j) => {
     row.forEach((x, i) => {
-      if (typeof x !== "number" || !Number.isFinite(x)) throw bad(`${name}[${j}][${i}] is ${JSON.stringify(x)}, expected a finite number`);
+      if (typeof x !== "number" || !Number.isFinite(x)) throw bad(`${name}[${j}][${i}] is ${excerpt(x)}, expected a finite number`);
       out[j * row.length + i] = x;
     });
   });
