@@ -152,3 +152,46 @@ print(int((x.argmax(axis=1) == y).sum()))
     });
   });
 });
+
+describe("chapter 6 from the command line (built bin)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-ch6-"));
+
+  it.each([
+    ["ch6-conv", "conv:20:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10", 0.1, 0, false],
+    ["ch6-conv2", "conv:20:5x5:pool=2:sigmoid,conv:40:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10", 0.1, 0, false],
+    ["ch6-relu", "conv:20:5x5:pool=2:relu,conv:40:5x5:pool=2:relu,fc:100:relu,softmax:10", 0.03, 0.1, false],
+    ["ch6-expanded", "conv:20:5x5:pool=2:relu,conv:40:5x5:pool=2:relu,fc:100:relu,softmax:10", 0.03, 0.1, true],
+    ["ch6-dropout", "conv:20:5x5:pool=2:relu,conv:40:5x5:pool=2:relu,fc:1000:relu:dropout=0.5,fc:1000:relu:dropout=0.5,softmax:10:dropout=0.5", 0.03, 0, true],
+  ] as const)("--preset %s is network3.py's run", (preset, layers, eta, lambda, expanded) => {
+    // one epoch on 60 images is enough to see the resolved run (and that it trains)
+    const r = cli(["--preset", preset, "--epochs", "1", "--train-size", "60", "--test-size", "100", "--validation-size", "100", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [config] = records(r.stdout);
+    expect(config).toMatchObject({
+      layers, eta, lambda, batchSize: 10, cost: "log-likelihood", init: "network3", l2: "network3", shuffle: false, eval: "validation", expandData: expanded,
+    });
+    expect(config.data.training).toBe(expanded ? 300 : 60);
+  });
+
+  it("evaluate with several --model scores their plurality vote beside each member", () => {
+    const models = [1, 2, 3].map((seed) => {
+      const file = path.join(dir, `member-${seed}.safetensors`);
+      expect(cli([...SMALL, "--layers", "fc:20:relu,softmax:10", "--eta", "0.1", "--seed", String(seed), "--save", file]).code).toBe(0);
+      return file;
+    });
+    const alone = models.map((m) => records(cli(["evaluate", "--model", m, "--test-size", "500", "--json"]).stdout)[0]);
+    const r = cli(["evaluate", ...models.flatMap((m) => ["--model", m]), "--test-size", "500", "--json"]);
+    expect(r.code).toBe(0);
+    const [ensemble] = records(r.stdout);
+    expect(ensemble.type).toBe("ensemble");
+    expect(ensemble.models.map((m: { correct: number }) => m.correct)).toEqual(alone.map((a) => a.correct));
+    expect(ensemble.total).toBe(500);
+    expect(ensemble.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(500);
+    expect(ensemble.correct).toBe(ensemble.confusion.reduce((s: number, row: number[], d: number) => s + row[d], 0));
+    // a network voting with itself twice outvotes any third: the ensemble is that network
+    const twice = records(cli(["evaluate", "--model", models[0], "--model", models[0], "--model", models[1], "--test-size", "500", "--json"]).stdout)[0];
+    expect(twice.correct).toBe(alone[0].correct);
+    expect(twice.confusion).toEqual(alone[0].confusion);
+  });
+});

@@ -359,3 +359,11 @@ describe.each(kernels())("convolution and pooling layers with the $name kernel",
     expect(architectureProblem({ ...image, layers: parseLayers("conv:20:5x5:pool=2,conv:40:5x5:pool=2,fc:100,softmax:10") })).toBeUndefined();
   });
 });
+
+describe("the ensemble's plurality vote", () => {
+  it("takes the digit most members predict, a tie going to the lowest digit", async () => {
+    const { plurality } = await import("../src/network/confusion.js");
+    const members = [Uint8Array.from([3, 7, 1, 9]), Uint8Array.from([3, 2, 5, 9]), Uint8Array.from([4, 2, 6, 0])];
+    expect(Array.from(plurality(members, 4))).toEqual([3, 2, 1, 9]);
+  });
+});

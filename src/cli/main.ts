@@ -49,6 +49,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       "gradient-norms (of each hidden layer's biases, before the epoch)")
     .option("--shuffle", "reshuffle the training set before every epoch (the default, as network2.py)")
     .option("--no-shuffle", "train in the data's order every epoch (as network3.py)")
+    .option("--expand-data", "train on 5x the images, each followed by its one-pixel shifts down, up, right and left, " +
+      "shuffled once (network3.py's expand_mnist.py; built in memory)")
     .option("--early-stopping <n>", "stop when eval accuracy has not improved for N epochs")
     .option("--eta-schedule <halve:N:F>", "halve eta after N epochs without improvement; stop when eta reaches eta/F")
     .option("--save <file>", "write the trained network: network2.py's JSON for sigmoid networks, else (or for a .safetensors name) safetensors")
@@ -72,8 +74,9 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command("evaluate")
-    .description("score a saved network on the test set: accuracy, cost, confusion matrix, per-class accuracy")
-    .requiredOption("--model <file>", "a network saved by --save (either format) or by network2.py")
+    .description("score a saved network, or an ensemble of them, on the test set: accuracy, cost, confusion matrix, per-class accuracy")
+    .requiredOption("--model <file>", "a network saved by --save (either format) or by network2.py; several --model " +
+      "score their ensemble (plurality vote, ties to the lowest digit) beside each member", (file: string, files: string[] = []) => [...files, file])
     .option("--data-dir <dir>", "read the IDX files from DIR (default: the bundled MNIST)")
     .option("--test-size <n>", "test examples (default: all)")
     .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))

@@ -28,6 +28,8 @@ export interface TrainConfig {
   costGiven: boolean;
   init: InitName;
   shuffle: boolean;
+  /** Train on expand_mnist.py's 5x data: each image and its one-pixel shifts. */
+  expandData: boolean;
   seed: number;
   trainSize?: number;
   validationSize: number;
@@ -68,7 +70,18 @@ export const DEFAULTS = {
   kernel: "wasm",
 } as const;
 
-export type PresetName = "ch1" | "ch3" | "ch3-long" | "ch5-depth-1" | "ch5-depth-2" | "ch5-depth-3" | "ch5-depth-4" | "ch6-shallow";
+export type PresetName = "ch1" | "ch3" | "ch3-long" | "ch5-depth-1" | "ch5-depth-2" | "ch5-depth-3" | "ch5-depth-4"
+  | "ch6-shallow" | "ch6-conv" | "ch6-conv2" | "ch6-relu" | "ch6-expanded" | "ch6-dropout";
+
+/** network3.py's protocol: log-likelihood, its init and L2, no shuffling, mini-batch 10, test accuracy at the best validation epoch. */
+const NETWORK3 = { batchSize: "10", cost: "log-likelihood", init: "network3", l2: "network3", shuffle: "false", eval: "validation" };
+const CONV = (f: string, act: string): string => `conv:${f}:5x5:pool=2:${act}`;
+const CONV2 = (act: string): string => `${CONV("20", act)},${CONV("40", act)}`;
+
+/** A chapter-6 preset: its layers, epochs, eta, lambda and data, with network3.py's protocol. */
+function ch6(about: string, layers: string, epochs: string, eta: string, lambda: string, expand = false) {
+  return { about: `chapter 6 (network3.py): ${about}`, values: { ...NETWORK3, layers, epochs, eta, lambda, ...(expand ? { expandData: "true" } : {}) } };
+}
 
 /** Chapter 5's deep nets: 784, then `hidden` layers of 30, then 10; network2.py's settings. */
 function ch5(hidden: number, book: string): { about: string; values: Record<string, string> } {
@@ -105,14 +118,16 @@ export const PRESETS: Record<PresetName, { about: string; values: Record<string,
   "ch5-depth-2": ch5(2, "96.90%"),
   "ch5-depth-3": ch5(3, "96.57%"),
   "ch5-depth-4": ch5(4, "96.53%"),
-  "ch6-shallow": {
-    about: "chapter 6 (network3.py): fc 100 sigmoid, softmax 10, log-likelihood, eta 0.1, 60 epochs, mini-batch 10, " +
-      "no shuffling, network3 init and L2; test accuracy at the best validation epoch (book: 97.80%)",
-    values: {
-      layers: "fc:100:sigmoid,softmax:10", epochs: "60", batchSize: "10", eta: "0.1", lambda: "0",
-      cost: "log-likelihood", init: "network3", l2: "network3", shuffle: "false", eval: "validation",
-    },
-  },
+  "ch6-shallow": ch6("fc 100 sigmoid, softmax 10, eta 0.1, 60 epochs (book: 97.80%)", "fc:100:sigmoid,softmax:10", "60", "0.1", "0"),
+  "ch6-conv": ch6("conv 20 5x5 pool 2, fc 100, sigmoid, eta 0.1, 60 epochs (book: 98.78%)",
+    `${CONV("20", "sigmoid")},fc:100:sigmoid,softmax:10`, "60", "0.1", "0"),
+  "ch6-conv2": ch6("two conv-pool layers (20, 40 filters), fc 100, sigmoid, eta 0.1, 60 epochs (book: 99.06%)",
+    `${CONV2("sigmoid")},fc:100:sigmoid,softmax:10`, "60", "0.1", "0"),
+  "ch6-relu": ch6("ch6-conv2 with ReLU, eta 0.03, lambda 0.1 (book: 99.23%)", `${CONV2("relu")},fc:100:relu,softmax:10`, "60", "0.03", "0.1"),
+  "ch6-expanded": ch6("ch6-relu on the expanded training data (book: 99.37%)", `${CONV2("relu")},fc:100:relu,softmax:10`, "60", "0.03", "0.1", true),
+  "ch6-dropout": ch6("two ReLU conv-pool layers, fc 1000 and fc 1000 ReLU, dropout 0.5 on the fc and softmax layers, expanded data, " +
+    "eta 0.03, 40 epochs (book: 99.60%)",
+    `${CONV2("relu")},fc:1000:relu:dropout=0.5,fc:1000:relu:dropout=0.5,softmax:10:dropout=0.5`, "40", "0.03", "0", true),
 };
 
 const MONITORS: readonly Monitor[] = ["training-cost", "training-accuracy", "eval-cost", "eval-accuracy", "gradient-norms"];
@@ -150,6 +165,7 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     costGiven: costText !== undefined,
     init: oneOf("--init", pick("init") ?? (shape.layers ? "network3" : cost === "cross-entropy" ? "scaled" : "large"), INITS),
     shuffle: (pick("shuffle") ?? "true") !== "false",
+    expandData: (pick("expandData") ?? "false") !== "false",
     seed: seed(get("seed")),
     trainSize: optional("trainSize", "--train-size", positiveInt),
     validationSize: nonNegativeInt("--validation-size", get("validationSize")),

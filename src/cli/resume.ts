@@ -16,7 +16,8 @@ const COMPARED: [keyof TrainConfig, string][] = [
   ["l2", "--l2"], ["cost", "--cost"], ["init", "--init"], ["seed", "--seed"], ["trainSize", "--train-size"],
   ["validationSize", "--validation-size"], ["testSize", "--test-size"], ["eval", "--eval"], ["dataDir", "--data-dir"],
   ["monitor", "--monitor"], ["earlyStopping", "--early-stopping"], ["etaSchedule", "--eta-schedule"],
-  ["saveBest", "--save-best"], ["shuffle", "--shuffle"], ["kernel", "--kernel"], ["load", "--load"], ["preset", "--preset"],
+  ["saveBest", "--save-best"], ["shuffle", "--shuffle"], ["expandData", "--expand-data"], ["kernel", "--kernel"], ["load", "--load"],
+  ["preset", "--preset"],
 ];
 
 /** The training options as typed, to keep in a checkpoint. */

@@ -13,6 +13,7 @@ import { formatFor, fromModelBytes, modelBytes } from "../network/model-file.js"
 import { architectureProblem, Network } from "../network/network.js";
 import type { Shape } from "../layers/layer.js";
 import { Rng } from "../network/rng.js";
+import { expandData } from "../data/expand.js";
 import { sgd, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { readModelFile } from "../network/model-precheck.js";
@@ -38,7 +39,9 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
   for (const file of [config.save, config.checkpoint]) if (file) checkWritable(file);
   const { train, test, dataDir } = await loadMnist(config.dataDir);
-  const split = splitBook(train, test, config);
+  const books = splitBook(train, test, config);
+  // expand_mnist.py's data, shuffled once by a generator of its own (so a resumed run rebuilds the same)
+  const split = config.expandData ? { ...books, training: expandData(books.training, new Rng(config.seed)) } : books;
   const evaluation = config.eval === "validation" ? split.validation : split.test;
   if (evaluation.count === 0) throw new UsageError(`--eval validation needs a validation set, but --validation-size is 0`);
   if (resumed && resumed.state.order.length !== split.training.count) {

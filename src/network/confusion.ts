@@ -25,13 +25,14 @@ export interface ClassScore {
   accuracy: number | null;
 }
 
-export function confusionMatrix(kernel: Kernel, network: Network, ds: Dataset, cost: Cost, arena: Arena): Confusion {
+/** `predictions`, when given, receives the digit predicted for each example. */
+export function confusionMatrix(kernel: Kernel, network: Network, ds: Dataset, cost: Cost, arena: Arena, predictions?: Uint8Array): Confusion {
   const nOut = network.outputs;
   // a prediction must be a digit, or it would index another row's counts
   if (nOut !== CLASSES) throw new RangeError(`the network has ${nOut} outputs, but there are ${CLASSES} classes`);
   const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), cost, 0, convKernelFor(network, kernel, arena.memory));
   const counts = new Uint32Array(CLASSES * CLASSES);
-  const costSum = scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost);
+  const costSum = scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost, predictions);
   return { counts, meanCost: meanCost(costSum, ds.count, network) };
 }
 
@@ -47,4 +48,25 @@ export function perClass(counts: Uint32Array): ClassScore[] {
     const correct = row[digit];
     return { digit, correct, total, accuracy: total ? correct / total : null };
   });
+}
+
+/** The confusion counts of given predictions. */
+export function countsOf(ds: Dataset, predictions: Uint8Array): Uint32Array {
+  const counts = new Uint32Array(CLASSES * CLASSES);
+  for (let i = 0; i < ds.count; i++) counts[ds.labels[i] * CLASSES + predictions[i]]++;
+  return counts;
+}
+
+/** The ensemble's prediction per example: the digit most members predict, a tie going to the lowest digit. */
+export function plurality(members: readonly Uint8Array[], count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  const votes = new Uint16Array(CLASSES);
+  for (let i = 0; i < count; i++) {
+    votes.fill(0);
+    for (const p of members) votes[p[i]]++;
+    let best = 0;
+    for (let d = 1; d < CLASSES; d++) if (votes[d] > votes[best]) best = d;
+    out[i] = best;
+  }
+  return out;
 }

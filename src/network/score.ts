@@ -11,10 +11,10 @@ import type { Cost } from "./costs.js";
  * Scores examples [e0, e1) of ds in chunks of the workspace's capacity:
  * counts[t·n + p] += 1 for each example of label t predicted as p (n =
  * outputs). Returns Σ C_x, or 0 without a cost. `predicted` holds capacity
- * bytes of scratch.
+ * bytes of scratch; `all`, when given, receives every example's prediction.
  */
 export function scoreRange(
-  bp: Backprop, predicted: Uint8Array, ds: Dataset, e0: number, e1: number, counts: Uint32Array, cost?: Cost,
+  bp: Backprop, predicted: Uint8Array, ds: Dataset, e0: number, e1: number, counts: Uint32Array, cost?: Cost, all?: Uint8Array,
 ): number {
   const { ws } = bp;
   const n = bp.net.outputs;
@@ -25,6 +25,7 @@ export function scoreRange(
     gatherRange(ds, s, m, ws.input, 0, ws.labels);
     bp.run(bp.infer, m);
     argmaxRows(m, n, A, 0, n, predicted);
+    all?.set(predicted.subarray(0, m), s);
     for (let i = 0; i < m; i++) {
       counts[ws.labels[i] * n + predicted[i]]++;
       if (cost) costSum += cost.fn(n, A, i * n, ws.labels[i]);
