@@ -111,8 +111,13 @@ export type TrainEvent =
   | { type: "batch"; epoch: number; done: number; batches: number }
   | { type: "epoch"; record: EpochRecord; isBest: boolean; testAtBest?: TestAtBest };
 
-/** Batches per slice of work between two yields to the event loop (so Ctrl-C is heard). */
-const BATCHES_PER_SLICE = 250;
+/**
+ * Slices of work between two yields to the event loop, so that a signal is
+ * heard: about a second of mini-batches (a scheduler's SIGKILL follows its
+ * SIGTERM by 30 s), at least enough for the threaded engine to time its two
+ * ways (mode-chooser.ts), at most 250. How a run is sliced changes no number.
+ */
+const SLICE = { seconds: 1, min: 32, max: 250 };
 
 export async function sgd(
   engine: Engine,
@@ -138,6 +143,7 @@ export async function sgd(
   if (opts.keepBest) result.bestNetwork = copy(opts.resumeBest ?? engine.network);
   if (opts.keepLast) result.lastNetwork = copy(engine.network);
   const perStep = opts.l2 === "network3" ? m : 1;
+  let slice = SLICE.min;
 
   for (let epoch = (from?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     const eta = stall.eta;
@@ -146,9 +152,12 @@ export async function sgd(
     const t0 = performance.now();
     if (opts.shuffle !== false) rng.shuffle(order);
     onEvent({ type: "epoch-start", epoch, batches });
-    for (let b = 0; b < batches; b += BATCHES_PER_SLICE) {
-      const end = Math.min(b + BATCHES_PER_SLICE, batches);
+    for (let b = 0, end = 0; b < batches; b = end) {
+      end = Math.min(b + slice, batches);
+      const s0 = performance.now();
       engine.trainBatches(training, order, b * m, Math.min(end * m, n), m, eta, decay, epoch);
+      const perBatch = (performance.now() - s0) / 1000 / (end - b);
+      slice = Math.max(SLICE.min, Math.min(SLICE.max, Math.round(SLICE.seconds / perBatch)));
       onEvent({ type: "batch", epoch, done: end, batches });
       await yieldToEventLoop();
       if (interrupted()) return { ...result, stoppedBy: "interrupted" };
