@@ -11,7 +11,7 @@ import { createEngine } from "../network/engine.js";
 import { fromBookJson, toBookJson } from "../network/model-file.js";
 import { Network } from "../network/network.js";
 import { Rng } from "../network/rng.js";
-import { sgd, type TrainEvent } from "../network/sgd.js";
+import { DivergedError, sgd, type EpochRecord, type TrainEvent } from "../network/sgd.js";
 import { checkWritable, readTextFile, writeFileAtomic } from "./files.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted } from "./progress.js";
@@ -37,10 +37,11 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
     datasets: [split.training, evaluation],
   });
 
-  const reporter: Reporter = config.json ? new JsonReporter() : new HumanReporter(makeChalk(config.color), config.quiet);
+  const reporter: Reporter = config.json ? new JsonReporter(config.quiet) : new HumanReporter(makeChalk(config.color), config.quiet);
+  const { given: _given, ...options } = config;
   reporter.start({
     version: VERSION,
-    config: { ...config, given: undefined, sizes: network.sizes, kernel: kernel.name, threads: engine.threads },
+    config: { ...options, sizes: network.sizes, kernel: kernel.name, threads: engine.threads },
     data: {
       training: split.training.count, validation: split.validation.count, test: split.test.count,
       rows: train.rows, cols: train.cols, dataDir, evalSet: config.eval,
@@ -49,11 +50,15 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
   });
 
   const progress = new EpochProgress(progressWanted(config.progress, config.quiet || config.json));
+  const finished: EpochRecord[] = []; // for the summary of a run that diverges
+  let best: EpochRecord | undefined;
   const onEvent = (e: TrainEvent): void => {
     if (e.type === "epoch-start") progress.start(e.epoch, e.batches);
     else if (e.type === "batch") progress.update(e.done);
     else {
       progress.stop();
+      finished.push(e.record);
+      if (e.isBest) best = e.record;
       reporter.epoch(e.record, e.isBest);
     }
   };
@@ -85,6 +90,15 @@ export async function trainCommand(raw: RawOptions): Promise<number> {
     else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
     reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
     return result.stoppedBy === "interrupted" ? EXIT_INTERRUPTED : 0;
+  } catch (e) {
+    if (!(e instanceof DivergedError)) throw e;
+    // the stream still ends with a summary; main then prints the error and exits 1
+    progress.stop();
+    reporter.summary({
+      epochs: finished.length, best, last: finished.at(-1), seconds: (performance.now() - t0) / 1000,
+      stoppedBy: "diverged", divergedEpoch: e.epoch,
+    });
+    throw e;
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
