@@ -5,6 +5,7 @@ import { DataError, UsageError } from "../errors.js";
 import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
 import { benchCommand } from "./bench.js";
 import { evaluateCommand } from "./evaluate.js";
+import { addReportCommand } from "./report.js";
 import { addSweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 import { VERSION } from "./version.js";
@@ -77,6 +78,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (opts: RawOptions) => setExit(await benchCommand(opts)));
 
   addSweepCommand(program, setExit);
+  addReportCommand(program, setExit);
   return program;
 }
 
