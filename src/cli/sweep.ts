@@ -51,7 +51,7 @@ export function addSweepCommand(program: Command, setExit: (code: number) => voi
     .option("--random <NAME=LO..HI[:log]>", "draw the option uniformly (log-uniformly with :log) from LO..HI with the trials' --seed; repeatable", collect, [])
     .option("--samples <n>", "random points to draw (default: 10 with --random)")
     .addOption(new Option("--preset <name>", "one of the book's figures (see below): its axes and training flags").choices(Object.keys(FIGURE_PRESETS)))
-    .option("--jobs <n>", "trials at once (default: the cores divided by the threads per trial)")
+    .option("--jobs <n>", "trials at once (default: the cores, or SLURM_CPUS_PER_TASK, divided by the threads per trial)")
     .option("--shard <I/N>", "run only the I-th of N disjoint slices of the trials (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)")
     .option("--list", "print one trial command line per line (for GNU parallel or any runner) and exit")
     .option("--summary", "print the ranked table of the trials finished in --out DIR and exit")
@@ -91,7 +91,7 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
   const { index, count } = shardWanted(opts.shard, process.env);
   const slice = shardOf(plan.trials, index, count);
   const threadsGiven = parseFlags(training, infos).find(([n]) => n === "threads")?.[1];
-  const cores = os.availableParallelism();
+  const cores = coresGiven(process.env);
   const perTrial = threadsGiven === undefined ? undefined : positiveInt("--threads", threadsGiven ?? "");
   const jobs = opts.jobs === undefined ? Math.max(1, Math.floor(cores / (perTrial ?? 1))) : positiveInt("--jobs", opts.jobs);
   const threads = perTrial ?? Math.max(1, Math.floor(cores / jobs));
@@ -140,6 +140,12 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
   if (interrupted) return EXIT_INTERRUPTED;
   await printSummary(plan, dir, opts);
   return failed.length ? 1 : 0;
+}
+
+/** The cores this sweep may use: a Slurm task's allocation (not the whole node's), else the machine's. */
+function coresGiven(env: NodeJS.ProcessEnv): number {
+  const slurm = Number(env.SLURM_CPUS_PER_TASK);
+  return Number.isSafeInteger(slurm) && slurm >= 1 ? slurm : os.availableParallelism();
 }
 
 /** --shard I/N, or the Slurm job array's task id and count; the whole list otherwise. */
