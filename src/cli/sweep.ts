@@ -25,8 +25,8 @@ const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bi
 const EXIT_INTERRUPTED = 130;
 
 interface SweepOptions {
-  grid: string[];
-  random: string[];
+  grid?: string[];
+  random?: string[];
   samples?: string;
   preset?: FigurePresetName;
   jobs?: string;
@@ -40,15 +40,15 @@ interface SweepOptions {
 }
 
 export function addSweepCommand(program: Command, setExit: (code: number) => void): void {
-  const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
   const presets = Object.entries(FIGURE_PRESETS).map(([name, p]) => `  ${name.padEnd(17)} ${p.about}`).join("\n");
   program
     .command("sweep")
     .description("run training over a grid or random sample of options, in parallel, resumable, sharded for Slurm or GNU parallel")
     .usage("[options] --out DIR -- [training flags]")
     .argument("[training-flags...]", "training flags after --, the same for every trial (see mnist-train --help)")
-    .option("--grid <NAME=VALUES>", "an axis: a training option and comma-separated values (';' when a value holds commas), A..B for integers; repeatable", collect, [])
-    .option("--random <NAME=LO..HI[:log]>", "draw the option uniformly (log-uniformly with :log) from LO..HI with the trials' --seed; repeatable", collect, [])
+    .option("--grid <NAME=VALUES>", "an axis: a training option and comma-separated values (';' when a value holds commas), A..B for integers; repeatable", collect)
+    .option("--random <NAME=LO..HI[:log]>", "draw the option uniformly (log-uniformly with :log) from LO..HI with the trials' --seed; repeatable", collect)
     .option("--samples <n>", "random points to draw (default: 10 with --random)")
     .addOption(new Option("--preset <name>", "one of the book's figures (see below): its axes and training flags").choices(Object.keys(FIGURE_PRESETS)))
     .option("--jobs <n>", "trials at once (default: the cores, or SLURM_CPUS_PER_TASK, divided by the threads per trial)")
@@ -83,8 +83,8 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
   }
   const plan = makePlan({
     preset: opts.preset,
-    grid: opts.grid.map(parseGrid),
-    random: opts.random.map(parseRandom),
+    grid: (opts.grid ?? []).map(parseGrid),
+    random: (opts.random ?? []).map(parseRandom),
     samples: opts.samples === undefined ? undefined : positiveInt("--samples", opts.samples),
     flags: parseFlags(training, infos),
   }, infos, (raw) => void resolveTrainConfig(raw as RawOptions, {}));
