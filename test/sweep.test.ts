@@ -101,6 +101,29 @@ describe("mnist-train sweep (built bin)", () => {
     expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]); // the killed run's temporary file is gone
   });
 
+  it("SIGTERM stops the sweep and its running trials: exit 143, no trial file, no temporary file left", async () => {
+    const dir = tmp();
+    const child = spawn(process.execPath, [BIN, "sweep", "--grid", "seed=1,2", "--out", dir, "--", ...TINY, "--epochs", "30", "--train-size", "5000"], { stdio: "ignore" });
+    const temps = () => fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"));
+    while (temps().length < 2) await new Promise((r) => setTimeout(r, 20));
+    const code = await new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.kill("SIGTERM");
+    });
+    expect(code).toBe(143);
+    expect(temps()).toEqual([]);
+    expect(trialFiles(dir)).toEqual([]);
+  });
+
+  it("a trial that diverges is a result: its file ends with the diverged summary, and the sweep succeeds", () => {
+    const dir = tmp();
+    const r = cli(["sweep", "--grid", "eta=0.5,1e300", "--out", dir, "--", ...TINY, "--cost", "cross-entropy", "--monitor", "eval-cost"]);
+    expect(r.code, r.stderr).toBe(0);
+    const diverged = trialFiles(dir).find((f) => f.startsWith("eta=1e300"))!;
+    expect(records(path.join(dir, diverged)).at(-1)).toMatchObject({ type: "summary", stoppedBy: "diverged", divergedEpoch: 1 });
+    expect(r.stdout).toMatch(/^ +2 +1e300 .*diverged/m);
+  });
+
   it("--shard 0/2 and 1/2, or the Slurm array variables, split --list into two disjoint halves of the whole list", () => {
     const dir = tmp();
     const list = (extra: string[], env: NodeJS.ProcessEnv = {}) => {

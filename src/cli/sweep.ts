@@ -23,6 +23,7 @@ import { warn } from "./version.js";
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/mnist-train.js");
 const EXIT_INTERRUPTED = 130;
+const EXIT_TERMINATED = 143;
 
 interface SweepOptions {
   grid?: string[];
@@ -113,9 +114,9 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
     `; ${slice.length - todo.length} finished already, running ${todo.length}, ${jobs} at a time with ${threads} thread${threads === 1 ? "" : "s"} each\n`);
 
   const runner = new TrialRunner();
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
     runner.stop();
   };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
@@ -137,7 +138,7 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
   }
   for (const o of failed) warn(`trial ${o.trial.id} failed (${o.message}); rerun the sweep to retry it`);
-  if (interrupted) return EXIT_INTERRUPTED;
+  if (interrupted) return interrupted === "SIGTERM" ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   await printSummary(plan, dir, opts);
   return failed.length ? 1 : 0;
 }
