@@ -5,10 +5,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadMnist, splitBook } from "../src/data/mnist.js";
+import { Arena } from "../src/kernel/arena.js";
+import { createWasmKernel } from "../src/kernel/wasm.js";
+import { confusionMatrix, misclassified } from "../src/network/confusion.js";
+import { COSTS } from "../src/network/costs.js";
 import { labelRuns } from "../src/report/labels.js";
 import { rank, sd } from "../src/report/ranking.js";
 import { readRuns } from "../src/report/records.js";
 import { csvTable, textTable } from "../src/report/table.js";
+import { randomNetwork } from "./helpers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-report-data-"));
 
@@ -57,5 +63,27 @@ describe("report data", () => {
   it("sd is the sample standard deviation, and undefined below two values", () => {
     expect(sd([2, 4, 4, 4, 5, 5, 7, 9])).toBeCloseTo(Math.sqrt(32 / 7), 12);
     expect(sd([1])).toBeNull();
+  });
+});
+
+describe("misclassified digits (report --model)", () => {
+  it("are exactly the off-diagonal counts of the confusion matrix, in test-set order", () => {
+    const { train, test } = loadMnist();
+    const ds = splitBook(train, test, { validationSize: 0, testSize: 1000 }).test;
+    const arena = new Arena();
+    const network = randomNetwork([784, 20, 10], arena, 3);
+    const kernel = createWasmKernel(arena.memory);
+    const { counts } = confusionMatrix(kernel, network, ds, COSTS.quadratic, arena);
+    const all = misclassified(kernel, network, ds, arena, Infinity);
+    const fromList = new Uint32Array(100);
+    for (const w of all) {
+      expect(w.label).toBe(ds.labels[w.index]);
+      expect(w.predicted).not.toBe(w.label);
+      fromList[w.label * 10 + w.predicted]++;
+    }
+    const offDiagonal = counts.map((c, k) => (Math.floor(k / 10) === k % 10 ? 0 : c));
+    expect(fromList).toEqual(offDiagonal);
+    expect(all.map((w) => w.index)).toEqual([...all.map((w) => w.index)].sort((a, b) => a - b));
+    expect(misclassified(kernel, network, ds, arena, 7)).toEqual(all.slice(0, 7));
   });
 });

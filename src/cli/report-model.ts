@@ -1,16 +1,14 @@
 // `report --model FILE`: score a saved network on the test set for the
-// report, with the evaluate command's confusion matrix and, from the same
-// forward pass done chunk by chunk, which test images it got wrong.
-import { loadMnist, splitBook } from "../data/mnist.js";
+// report: the evaluate command's confusion matrix, and the test images it
+// gets wrong.
 import { CLASSES } from "../data/dataset.js";
+import { loadMnist, splitBook } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
 import { createKernel } from "../kernel/index.js";
-import { Workspace } from "../network/backprop.js";
-import { confusionMatrix, confusionRows } from "../network/confusion.js";
+import { confusionMatrix, confusionRows, misclassified } from "../network/confusion.js";
 import { COSTS } from "../network/costs.js";
-import { EVAL_CHUNK } from "../network/engine.js";
 import { fromBookJson } from "../network/model-file.js";
-import { scoreRange, trace } from "../network/score.js";
+import { trace } from "../network/score.js";
 import type { ModelScore } from "../report/html.js";
 import { readTextFile } from "./files.js";
 import { checkSizesFitData } from "./train.js";
@@ -24,24 +22,10 @@ export function scoreModel(file: string, opts: { dataDir?: string; testSize?: nu
   checkSizesFitData(network.sizes, ds, file);
   const kernel = createKernel("wasm", arena.memory, warn);
   const { counts } = confusionMatrix(kernel, network, ds, COSTS[cost], arena);
-
-  // the same pass chunk by chunk: scoreRange leaves the chunk's predictions in `predicted`
-  const ws = new Workspace(network.sizes, EVAL_CHUNK, arena);
-  const predicted = new Uint8Array(EVAL_CHUNK);
-  const scratch = new Uint32Array(CLASSES * CLASSES);
-  const wrong: ModelScore["misclassified"] = [];
-  for (let s = 0; s < ds.count && wrong.length < opts.gallery; s += EVAL_CHUNK) {
-    const m = Math.min(EVAL_CHUNK, ds.count - s);
-    scoreRange(kernel, network, ws, predicted, ds, s, s + m, scratch);
-    for (let i = 0; i < m && wrong.length < opts.gallery; i++) {
-      const label = ds.labels[s + i];
-      if (predicted[i] !== label) {
-        wrong.push({ index: s + i, label, predicted: predicted[i], pixels: ds.images.slice((s + i) * ds.pixels, (s + i + 1) * ds.pixels) });
-      }
-    }
-  }
+  const wrong = misclassified(kernel, network, ds, arena, opts.gallery);
   return {
     model: file, sizes: [...network.sizes], correct: trace(counts, CLASSES), total: ds.count,
-    confusion: confusionRows(counts).map((row) => Array.from(row)), rows: ds.rows, cols: ds.cols, misclassified: wrong,
+    confusion: confusionRows(counts).map((row) => Array.from(row)), rows: ds.rows, cols: ds.cols,
+    misclassified: wrong.map((w) => ({ ...w, pixels: ds.images.slice(w.index * ds.pixels, (w.index + 1) * ds.pixels) })),
   };
 }

@@ -49,3 +49,25 @@ export function perClass(counts: Uint32Array): ClassScore[] {
     return { digit, correct, total, accuracy: total ? correct / total : null };
   });
 }
+
+export interface Mistake {
+  index: number;
+  label: number;
+  predicted: number;
+}
+
+/** The first `limit` examples the network gets wrong, in dataset order (the same pass as the confusion matrix, chunk by chunk). */
+export function misclassified(kernel: Kernel, network: Network, ds: Dataset, arena: Arena, limit: number): Mistake[] {
+  const ws = new Workspace(network.sizes, EVAL_CHUNK, arena);
+  const predicted = new Uint8Array(EVAL_CHUNK);
+  const counts = new Uint32Array(CLASSES * CLASSES);
+  const wrong: Mistake[] = [];
+  for (let s = 0; s < ds.count && wrong.length < limit; s += EVAL_CHUNK) {
+    const m = Math.min(EVAL_CHUNK, ds.count - s);
+    scoreRange(kernel, network, ws, predicted, ds, s, s + m, counts); // leaves the chunk's predictions in `predicted`
+    for (let i = 0; i < m && wrong.length < limit; i++) {
+      if (predicted[i] !== ds.labels[s + i]) wrong.push({ index: s + i, label: ds.labels[s + i], predicted: predicted[i] });
+    }
+  }
+  return wrong;
+}
