@@ -110,8 +110,10 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
   removeStaleTemps(dir);
   const done = finishedIds(dir);
   const todo = slice.filter((t) => !done.has(t.id));
-  process.stderr.write(`mnist-train sweep: ${plan.trials.length} trials` + (count > 1 ? `, shard ${index}/${count} has ${slice.length}` : "") +
-    `; ${slice.length - todo.length} finished already, running ${todo.length}, ${jobs} at a time with ${threads} thread${threads === 1 ? "" : "s"} each\n`);
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+  process.stderr.write(`mnist-train sweep: ${plural(plan.trials.length, "trial")}` + (count > 1 ? `, shard ${index}/${count} has ${slice.length}` : "") +
+    `; ${slice.length - todo.length} finished already, running ${todo.length}, ${Math.max(1, Math.min(jobs, todo.length))} at a time ` +
+    `with ${plural(threads, "thread")} each\n`);
 
   const runner = new TrialRunner();
   let interrupted: NodeJS.Signals | undefined;

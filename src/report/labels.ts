@@ -6,7 +6,7 @@ import type { Run } from "./records.js";
 import type { SweptRun } from "./ranking.js";
 
 /** Options that change how a run reports, not what it computes. */
-const NOT_SWEPT = new Set(["version", "startupSeconds", "threads", "json", "quiet", "progress", "color", "save", "saveBest", "dataDir", "kernel"]);
+const NOT_SWEPT = new Set(["version", "startupSeconds", "threads", "json", "quiet", "progress", "color", "save", "saveBest", "dataDir", "kernel", "checkpoint", "resume"]);
 
 export interface Labelled extends SweptRun {
   label: string;

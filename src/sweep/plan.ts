@@ -7,6 +7,9 @@ import { flagArgs, rawOptions, REPORTING_FLAGS, type Flag, type FlagInfo } from 
 import { FIGURE_PRESETS, type FigurePresetName } from "./presets.js";
 import { drawRandom, product, type Axis, type RandomAxis } from "./spec.js";
 
+/** Flags that name a file a run writes: one trial may have them, a sweep may not. */
+const ONE_FILE_FLAGS: ReadonlySet<string> = new Set(["save", "checkpoint"]);
+
 export interface Trial {
   /** Stable: the same flags give the same id, whatever the order they were typed in or the thread count. */
   id: string;
@@ -62,8 +65,9 @@ export function makePlan(input: PlanInput, infos: readonly FlagInfo[], check: Tr
     checkTrial(flags, shown, infos, check);
     return { id: trialId(shown, flags), axes: shown, args: flagArgs(flags.filter(([n]) => !REPORTING_FLAGS.has(n))) };
   });
-  if (trials.length > 1 && base.some(([n]) => n === "save")) {
-    throw new UsageError("training flag --save: every trial would write the same file; sweep without it, or save one run by hand");
+  const shared = base.find(([n]) => ONE_FILE_FLAGS.has(n));
+  if (trials.length > 1 && shared) {
+    throw new UsageError(`training flag --${shared[0]}: every trial would write the same file; sweep without it, or run that one trial by hand`);
   }
   const ids = new Set(trials.map((t) => t.id));
   if (ids.size !== trials.length) throw new UsageError("two trials have the same flags (a random axis drew the same point twice?); change the spec");
@@ -82,7 +86,7 @@ function checkAxisNames(names: string[], infos: readonly FlagInfo[]): void {
   for (const name of names) {
     const info = infos.find((i) => i.name === name);
     if (!info) throw new UsageError(`sweep axis "${name}": not a training option (see mnist-train --help)`);
-    if (!info.takesValue || REPORTING_FLAGS.has(name) || name === "save") throw new UsageError(`sweep axis "${name}": --${name} cannot be swept; sweep an option that changes training`);
+    if (!info.takesValue || REPORTING_FLAGS.has(name) || ONE_FILE_FLAGS.has(name)) throw new UsageError(`sweep axis "${name}": --${name} cannot be swept; sweep an option that changes training`);
     if (seen.has(name)) throw new UsageError(`sweep axis "${name}" is given twice`);
     seen.add(name);
   }
