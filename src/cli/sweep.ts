@@ -82,18 +82,20 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
     await printSummary(plan, dir, opts);
     return 0;
   }
+  const flags = parseFlags(training, infos);
   const plan = makePlan({
     preset: opts.preset,
     grid: (opts.grid ?? []).map(parseGrid),
     random: (opts.random ?? []).map(parseRandom),
     samples: opts.samples === undefined ? undefined : positiveInt("--samples", opts.samples),
-    flags: parseFlags(training, infos),
+    flags,
   }, infos, (raw) => void resolveTrainConfig(raw as RawOptions, {}));
   const { index, count } = shardWanted(opts.shard, process.env);
   const slice = shardOf(plan.trials, index, count);
-  const threadsGiven = parseFlags(training, infos).find(([n]) => n === "threads")?.[1];
+  // each trial's --threads is the runner's to add: from the training flags if given, else from the cores per job
+  const threadsGiven = flags.find(([n]) => n === "threads")?.[1];
   const cores = coresGiven(process.env);
-  const perTrial = threadsGiven === undefined ? undefined : positiveInt("--threads", threadsGiven ?? "");
+  const perTrial = threadsGiven == null ? undefined : positiveInt("--threads", threadsGiven);
   const jobs = opts.jobs === undefined ? Math.max(1, Math.floor(cores / (perTrial ?? 1))) : positiveInt("--jobs", opts.jobs);
   const threads = perTrial ?? Math.max(1, Math.floor(cores / jobs));
   const extraArgs = ["--json", "--threads", String(threads)];
