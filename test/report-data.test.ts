@@ -43,6 +43,15 @@ describe("report data", () => {
     expect(labels.runs.map((r) => [r.label, r.group])).toEqual([["0.5", "0.5"], ["3", "3"]]);
   });
 
+  it("summaries alone (--quiet --json) are one run each, labelled by the options they repeat", async () => {
+    const file = path.join(dir, "quiet.jsonl");
+    const summary = (eta: number, best: number) => JSON.stringify({ type: "summary", epochs: 3, bestEpoch: 2, bestAccuracy: best, lastAccuracy: best, seconds: 1, stoppedBy: "completed", config: { eta, seed: 1 } });
+    fs.writeFileSync(file, [summary(0.5, 0.8), summary(3, 0.9)].join("\n") + "\n");
+    const labels = labelRuns(await readRuns(file, () => {}));
+    expect(labels.runs.map((r) => r.label)).toEqual(["0.5", "3"]);
+    expect(rank(labels.runs).map((r) => [r.axes.eta, r.best, r.bestEpoch])).toEqual([["3", 0.9, 2], ["0.5", 0.8, 2]]);
+  });
+
   it("runs that differ only in seed make one row: mean and sample standard deviation of their best accuracies, ranked", async () => {
     const file = path.join(dir, "seeds.jsonl");
     const best: Record<string, number[]> = { "0.5": [0.8, 0.9, 0.85], "3": [0.9, 0.95, 0.92] };

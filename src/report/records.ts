@@ -88,8 +88,17 @@ export async function readRuns(file: string, warn: Warn): Promise<Run[]> {
       else current().epochs.push(point);
     } else if (r.type === "summary") {
       const summary = runSummary(r);
-      if (!summary) skip("a summary record without epochs, seconds and stoppedBy");
-      else current().summary = summary;
+      if (!summary) {
+        skip("a summary record without epochs, seconds and stoppedBy");
+        continue;
+      }
+      if (run?.summary) run = undefined; // a second summary is another run's (--quiet --json prints only summaries)
+      const target = current();
+      target.summary = summary;
+      // the summary repeats the run's options: enough to label a run whose config record was not printed
+      if (Object.keys(target.config).length === 0 && typeof r.config === "object" && r.config !== null && !Array.isArray(r.config)) {
+        target.config = scalars(r.config as Record<string, unknown>);
+      }
     } else {
       skip("not a mnist-train record");
     }
