@@ -47,6 +47,13 @@ export async function reportCommand(paths: string[], opts: ReportOptions): Promi
   const gallery = positiveInt("--gallery", opts.gallery ?? "60");
   const testSize = opts.testSize === undefined ? undefined : positiveInt("--test-size", opts.testSize);
   checkWritable(opts.output);
+  if (opts.svg) {
+    try {
+      fs.mkdirSync(opts.svg, { recursive: true });
+    } catch (e) {
+      throw new DataError(`cannot create --svg ${opts.svg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   const runs: Run[] = [];
   for (const p of paths) runs.push(...(await runsIn(p)));
   const withData = runs.filter((r) => r.epochs.length > 0 || r.summary);
@@ -73,7 +80,6 @@ export async function reportCommand(paths: string[], opts: ReportOptions): Promi
   writeFileAtomic(opts.output, renderHtml(page, vegaSource()));
   const charts: Chart[] = [...page.curves, ...(page.heatmap ? [page.heatmap] : []), ...(page.model ? [page.model.chart] : [])];
   if (opts.svg) {
-    fs.mkdirSync(opts.svg, { recursive: true });
     for (const c of charts) writeFileAtomic(path.join(opts.svg, `${c.name}.svg`), await chartSvg(c));
   }
   writeLine(`${opts.output}: ${withData.length} run${withData.length === 1 ? "" : "s"}, ${charts.length} chart${charts.length === 1 ? "" : "s"}` +
