@@ -33,6 +33,35 @@ describe("mnist-train (built bin)", () => {
     expect(summary.bestCorrect).toBe(Math.max(e1.correct, e2.correct));
   });
 
+  it("the config record holds every option, unset ones as null; the summary repeats them with the last epoch beside the best", () => {
+    const records = cli([...SMALL, "--epochs", "2", "--json"]).stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const [config, , e2, summary] = records;
+    for (const key of ["trainSize", "testSize", "dataDir", "earlyStopping", "etaSchedule", "save", "load", "preset"]) {
+      expect(config, key).toHaveProperty(key);
+    }
+    expect(config).toMatchObject({ dataDir: null, earlyStopping: null, etaSchedule: null, save: null, load: null, preset: null, trainSize: 1000 });
+    expect(summary).toMatchObject({ lastEpoch: 2, lastCorrect: e2.correct, lastAccuracy: e2.accuracy, divergedEpoch: null });
+    const { type: _type, version: _version, data: _data, startupSeconds: _s, ...options } = config;
+    expect(summary.config).toEqual(options);
+  });
+
+  it("--quiet --json prints only the summary record", () => {
+    const r = cli([...SMALL, "--json", "--quiet"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ type: "summary", epochs: 1, config: { epochs: 1, quiet: true } });
+  });
+
+  it("a run that diverges still ends its JSON stream with a summary naming the epoch, then exits 1", () => {
+    const r = cli([...SMALL, "--epochs", "3", "--json", "--cost", "cross-entropy", "--eta", "1e308"]);
+    expect(r.code).toBe(1);
+    const records = r.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(records.map((x) => x.type)).toEqual(["config", "summary"]);
+    expect(records[1]).toMatchObject({ stoppedBy: "diverged", divergedEpoch: 1, epochs: 0, bestAccuracy: null });
+    expect(r.stderr).toMatch(/^mnist-train: training diverged in epoch 1: /);
+  });
+
   it("prints the book's epoch lines, without colour when stdout is not a terminal", () => {
     const r = cli(SMALL, { FORCE_COLOR: "1" });
     expect(r.code).toBe(0);

@@ -13,7 +13,8 @@ import type { Dataset } from "../data/dataset.js";
 import { loadMnist, splitBook } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
 import { createKernel, type Kernel, type KernelName } from "../kernel/index.js";
-import { quadratic } from "../network/costs.js";
+import { logLikelihood, quadratic } from "../network/costs.js";
+import { parseLayers } from "../layers/spec.js";
 import { createEngine } from "../network/engine.js";
 import { Network } from "../network/network.js";
 import { PerExample } from "../network/per-example.js";
@@ -41,6 +42,13 @@ const ARCHITECTURES: readonly number[][] = [[784, 30, 10], [784, 100, 10], [784,
 const BATCH_SIZES: readonly number[] = [1, 10, 100];
 const EPOCH = { sizes: [784, 30, 10], batchSize: 10 };
 const ETA = 3.0; // the book's chapter-1 run, so the weights evolve as in training
+const CONV_ETA = 0.1; // network3.py's conv runs
+
+/** Chapter 6's conv nets, trained at the book's mini-batch of 10. */
+const CONV_NETS: readonly { name: string; layers: string }[] = [
+  { name: "ch6-conv", layers: "conv:20:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10" },
+  { name: "ch6-conv2", layers: "conv:20:5x5:pool=2:sigmoid,conv:40:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10" },
+];
 const SEED = 1;
 
 type ProductName = "gemmABt" | "gemmAtB" | "gemmAB";
@@ -74,6 +82,7 @@ export async function benchCommand(raw: RawOptions): Promise<number> {
   out.products(benchProducts(kernels, plan));
   out.backprop(await benchBackprop(ds, kernels, threadCounts, plan), cores);
   out.epochs(await benchEpochs(ds, kernels, threadCounts, plan));
+  out.conv(await benchConv(ds, kernels, threadCounts, plan));
   return 0;
 }
 
@@ -190,6 +199,8 @@ interface Config {
   method: Method;
   kernel: KernelName;
   sizes: readonly number[];
+  /** Instead of sigmoid `sizes`: layers in the --layers grammar (trained as network3.py does: log-likelihood, eta 0.1). */
+  layers?: string;
   batchSize: number;
   threadsRequested: number;
 }
@@ -240,26 +251,30 @@ async function measureCases(
 async function makeCase(ds: Dataset, config: Config): Promise<Case> {
   const arena = new Arena();
   const kernel = createKernel(config.kernel, arena.memory, warn);
-  const network = new Network(config.sizes, arena);
-  network.initialise("large", new Rng(SEED));
+  const network = config.layers
+    ? new Network({ inputs: ds.pixels, shape: { C: 1, H: ds.rows, W: ds.cols }, layers: parseLayers(config.layers) }, arena)
+    : new Network(config.sizes, arena);
+  network.initialise(config.layers ? "network3" : "large", new Rng(SEED));
+  const cost = config.layers ? logLikelihood : quadratic;
+  const eta = config.layers ? CONV_ETA : ETA;
   const walk = new Walk(ds, config.batchSize);
   const m = config.batchSize;
   if (config.method === "per-example") {
-    const reference = new PerExample(kernel, network, quadratic, arena);
+    const reference = new PerExample(kernel, network, cost, arena);
     const X = arena.f64(m * ds.pixels);
     const labels = new Uint8Array(m);
     const step = (order: Uint32Array, start: number, end: number): void => {
       for (let s = start; s < end; s += m) {
         gatherBatch(ds, order, s, m, X, 0, labels);
-        reference.step(X, labels, m, ETA, 1);
+        reference.step(X, labels, m, eta, 1);
       }
     };
     return { ...config, threads: 1, run: (batches) => walk.run(batches, step), close: async () => {} };
   }
   const engine = await createEngine({
-    kernel, network, cost: quadratic, batchSize: m, arena, threads: config.threadsRequested, datasets: [ds],
+    kernel, network, cost, batchSize: m, arena, threads: config.threadsRequested, datasets: [ds],
   });
-  const step = (order: Uint32Array, start: number, end: number): void => engine.trainBatches(ds, order, start, end, m, ETA, 1);
+  const step = (order: Uint32Array, start: number, end: number): void => engine.trainBatches(ds, order, start, end, m, eta, 1);
   return { ...config, threads: engine.threads, run: (batches) => walk.run(batches, step), close: () => engine.close() };
 }
 
@@ -335,10 +350,58 @@ async function benchEpochs(ds: Dataset, kernels: readonly KernelName[], threadCo
 
 // --- output ----------------------------------------------------------------
 
+// --- conv nets ----------------------------------------------------------------
+
+interface ConvRecord {
+  net: string;
+  layers: string;
+  kernel: KernelName;
+  batchSize: number;
+  threadsRequested: number;
+  threads: number;
+  examplesPerSecond: number;
+  gflops: number;
+}
+
+/** Training mini-batches of chapter 6's conv nets, per kernel and thread count, side by side. */
+async function benchConv(ds: Dataset, kernels: readonly KernelName[], threadCounts: readonly number[], plan: Plan): Promise<ConvRecord[]> {
+  const batchSize = 10;
+  const configs: Config[] = CONV_NETS.flatMap(({ layers }) => kernels.flatMap((kernel) => threadCounts.map((threadsRequested) => (
+    { method: "matrix" as const, kernel, sizes: [], layers, batchSize, threadsRequested }))));
+  const rates = await measureCases("conv nets, mini-batch 10", ds, configs, plan, plan.rounds);
+  return rates.map(({ c, rate }) => {
+    const net = CONV_NETS.find((n) => n.layers === c.layers)!;
+    const flops = trainingFlops(new Network({ inputs: ds.pixels, shape: { C: 1, H: ds.rows, W: ds.cols }, layers: parseLayers(net.layers) }, NO_ALLOC));
+    const examplesPerSecond = rate * batchSize;
+    return {
+      net: net.name, layers: net.layers, kernel: c.kernel, batchSize, threadsRequested: c.threadsRequested, threads: c.threads,
+      examplesPerSecond, gflops: (flops * examplesPerSecond) / 1e9,
+    };
+  });
+}
+
+const NO_ALLOC = { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) };
+
+/** Multiply-adds (x2) of one training example: each layer's forward product and weight gradient, and the input
+ *  gradient of every layer but the first (the input's is never computed); pooling and activations not counted. */
+function trainingFlops(net: Network): number {
+  return net.layers.reduce((f, layer, l) => {
+    const macs = layer.spec.type === "conv" ? convMacs(layer) : layer.nIn * layer.nOut;
+    return f + 2 * macs * (l > 0 ? 3 : 2);
+  }, 0);
+}
+
+function convMacs(layer: Network["layers"][number]): number {
+  const [kh, kw] = layer.spec.kernel!;
+  const { C, H, W } = layer.inShape;
+  return layer.spec.size * C * kh * kw * (H - kh + 1) * (W - kw + 1);
+}
+
 interface Output {
   products(records: readonly ProductRecord[]): void;
   backprop(records: readonly BackpropRecord[], cores: number): void;
   epochs(records: readonly EpochRecord[]): void;
+  conv(records: readonly ConvRecord[]): void;
 }
 
 /** One JSON object per measurement. */
@@ -353,6 +416,10 @@ class JsonOutput implements Output {
 
   epochs(records: readonly EpochRecord[]): void {
     for (const r of records) writeLine(JSON.stringify({ type: "epoch", ...r }));
+  }
+
+  conv(records: readonly ConvRecord[]): void {
+    for (const r of records) writeLine(JSON.stringify({ type: "conv", ...r }));
   }
 }
 
@@ -409,6 +476,13 @@ class TableOutput implements Output {
         return [r.kernel, dashed(r.sizes), String(r.batchSize), count(r.examplesPerSecond), String(many.threads),
           count(many.examplesPerSecond), times(many.examplesPerSecond / r.examplesPerSecond)];
       }), 2);
+  }
+
+  conv(records: readonly ConvRecord[]): void {
+    table("Chapter 6's conv nets, training examples per second, mini-batch 10 (GFLOP/s of the convolutions and products)",
+      ["net", "kernel", "threads", "examples/s", "GFLOP/s"],
+      records.map((r) => [r.net, r.kernel, String(r.threads), count(r.examplesPerSecond), fixed(r.gflops)]), 2);
+    writeLine(CONV_NETS.map((n) => `${n.name}: ${n.layers}`).join("; "));
   }
 
   epochs(records: readonly EpochRecord[]): void {

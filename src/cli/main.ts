@@ -5,6 +5,8 @@ import { DataError, UsageError } from "../errors.js";
 import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
 import { benchCommand } from "./bench.js";
 import { evaluateCommand } from "./evaluate.js";
+import { addReportCommand } from "./report.js";
+import { addSweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 import { restoreTerminal } from "./progress.js";
 import { VERSION } from "./version.js";
@@ -90,6 +92,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--quick", "fewer and shorter measurements")
     .option("--json", "JSON Lines on stdout instead of a table")
     .action(async (opts: RawOptions) => setExit(await benchCommand(opts)));
+
+  addSweepCommand(program, setExit);
+  addReportCommand(program, setExit);
   return program;
 }
 

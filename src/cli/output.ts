@@ -15,6 +15,9 @@ export interface Summary {
   epochs: number;
   best?: EpochRecord;
   testAtBest?: TestAtBest;
+  last?: EpochRecord;
+  /** The epoch whose weights or cost became NaN or infinite, when stoppedBy is "diverged". */
+  divergedEpoch?: number;
   seconds: number;
   stoppedBy: StopReason;
   saved?: string;
@@ -27,7 +30,9 @@ export interface Reporter {
 }
 
 export function summarise(result: TrainResult, seconds: number, saved?: string): Summary {
-  return { epochs: result.epochs.length, best: result.best, testAtBest: result.testAtBest, seconds, stoppedBy: result.stoppedBy, saved };
+  return {
+    epochs: result.epochs.length, best: result.best, testAtBest: result.testAtBest, last: result.epochs.at(-1), seconds, stoppedBy: result.stoppedBy, saved,
+  };
 }
 
 export function writeLine(line: string): void {
@@ -35,11 +40,20 @@ export function writeLine(line: string): void {
 }
 
 export class JsonReporter implements Reporter {
+  private config: Record<string, unknown> = {};
+
+  /** quiet: only the summary record, which repeats the resolved options. */
+  constructor(private readonly quiet = false) {}
+
   start(info: RunInfo): void {
-    writeLine(JSON.stringify({ type: "config", version: info.version, ...info.config, data: info.data, startupSeconds: info.startupSeconds }));
+    // every option is a key, unset ones null, so scripts need not know the defaults
+    this.config = Object.fromEntries(Object.entries(info.config).map(([k, v]) => [k, v ?? null]));
+    if (this.quiet) return;
+    writeLine(JSON.stringify({ type: "config", version: info.version, ...this.config, data: info.data, startupSeconds: info.startupSeconds }));
   }
 
   epoch(record: EpochRecord): void {
+    if (this.quiet) return;
     writeLine(JSON.stringify({ type: "epoch", ...record }));
   }
 
@@ -52,9 +66,14 @@ export class JsonReporter implements Reporter {
       total: s.best?.total ?? null,
       bestAccuracy: s.best?.accuracy ?? null,
       testAtBest: s.testAtBest ?? null,
+      lastEpoch: s.last?.epoch ?? null,
+      lastCorrect: s.last?.correct ?? null,
+      lastAccuracy: s.last?.accuracy ?? null,
       seconds: s.seconds,
       stoppedBy: s.stoppedBy,
+      divergedEpoch: s.divergedEpoch ?? null,
       saved: s.saved ?? null,
+      config: this.config,
     }));
   }
 }
@@ -110,6 +129,7 @@ export class HumanReporter implements Reporter {
       "early-stopping": " (early stopping: no better accuracy in the last epochs)",
       "eta-schedule": " (eta schedule: eta fell to its floor)",
       interrupted: " (interrupted)",
+      diverged: ` (diverged in epoch ${s.divergedEpoch})`,
     };
     const best = s.best
       ? `Best: epoch ${s.best.epoch}, ${s.best.correct} / ${s.best.total} (${percent(s.best.accuracy)})`

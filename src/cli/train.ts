@@ -14,7 +14,7 @@ import { architectureProblem, Network } from "../network/network.js";
 import type { Shape } from "../layers/layer.js";
 import { Rng } from "../network/rng.js";
 import { expandData } from "../data/expand.js";
-import { sgd, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
+import { DivergedError, sgd, type EpochRecord, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { readModelFile } from "../network/model-precheck.js";
 import { checkWritable, readBytes, writeFileAtomic } from "./files.js";
@@ -61,11 +61,9 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
     datasets: testAtBest ? [split.training, evaluation, testAtBest] : [split.training, evaluation], seed: config.seed,
   });
 
-  const reporter: Reporter = config.json ? new JsonReporter() : new HumanReporter(makeChalk(config.color), config.quiet);
-  const record = {
-    ...config, given: undefined, costGiven: undefined, layersSpec: undefined,
-    sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads,
-  };
+  const reporter: Reporter = config.json ? new JsonReporter(config.quiet) : new HumanReporter(makeChalk(config.color), config.quiet);
+  const { given: _given, costGiven: _costGiven, layersSpec: _layersSpec, ...options } = config;
+  const record = { ...options, sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads };
   reporter.start({
     version: VERSION,
     config: { ...record, resumedFrom: resumed ? { file: config.resume, epoch: resumed.state.epoch } : null },
@@ -83,11 +81,15 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   });
 
   const progress = new EpochProgress(progressWanted(config.progress, config.quiet || config.json));
+  const finished: EpochRecord[] = [...(resumed?.state.epochs ?? [])]; // for the summary of a run that diverges
+  let best: EpochRecord | undefined = resumed?.state.best;
   const onEvent = (e: TrainEvent): void => {
     if (e.type === "epoch-start") progress.start(e.epoch, e.batches);
     else if (e.type === "batch") progress.update(e.done);
     else {
       progress.stop();
+      finished.push(e.record);
+      if (e.isBest) best = e.record;
       reporter.epoch(e.record, e.isBest, e.testAtBest);
     }
   };
@@ -140,12 +142,20 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
     );
     progress.stop();
     // never weights from the middle of an epoch: the best or the last finished epoch's, or nothing
-    const finished = result.epochs.length > 0;
-    const toSave = finished ? (config.saveBest ? result.bestNetwork : result.lastNetwork) : undefined;
+    const toSave = result.epochs.length > 0 ? (config.saveBest ? result.bestNetwork : result.lastNetwork) : undefined;
     if (config.save && toSave) writeFileAtomic(config.save, modelBytes(toSave, config.cost, saveFormat(config.save, toSave, config.cost)));
     else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
     reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
     return stoppedBy ? EXIT_SIGNAL[stoppedBy] : 0;
+  } catch (e) {
+    if (!(e instanceof DivergedError)) throw e;
+    // the stream still ends with a summary; main then prints the error and exits 1
+    progress.stop();
+    reporter.summary({
+      epochs: finished.length, best, last: finished.at(-1), seconds: (performance.now() - t0) / 1000,
+      stoppedBy: "diverged", divergedEpoch: e.epoch,
+    });
+    throw e;
   } finally {
     progress.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);

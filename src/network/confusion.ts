@@ -6,7 +6,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import { CLASSES, type Dataset } from "../data/dataset.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import { scoreRange } from "./score.js";
-import type { Cost } from "./costs.js";
+import { quadratic, type Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost } from "./engine.js";
 import type { Network } from "./network.js";
 
@@ -69,4 +69,22 @@ export function plurality(members: readonly Uint8Array[], count: number): Uint8A
     out[i] = best;
   }
   return out;
+}
+
+export interface Mistake {
+  index: number;
+  label: number;
+  predicted: number;
+}
+
+/** The first `limit` examples the network gets wrong, in dataset order. */
+export function misclassified(kernel: Kernel, network: Network, ds: Dataset, arena: Arena, limit: number): Mistake[] {
+  const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), quadratic, 0, convKernelFor(network, kernel, arena.memory));
+  const predictions = new Uint8Array(ds.count);
+  scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, new Uint32Array(CLASSES * CLASSES), undefined, predictions);
+  const wrong: Mistake[] = [];
+  for (let i = 0; i < ds.count && wrong.length < limit; i++) {
+    if (predictions[i] !== ds.labels[i]) wrong.push({ index: i, label: ds.labels[i], predicted: predictions[i] });
+  }
+  return wrong;
 }

@@ -78,7 +78,14 @@ export interface TestAtBest {
   accuracy: number;
 }
 
-export type StopReason = "completed" | "early-stopping" | "eta-schedule" | "interrupted";
+export type StopReason = "completed" | "early-stopping" | "eta-schedule" | "interrupted" | "diverged";
+
+/** Training produced NaN or infinite weights or cost; `epoch` is the epoch it happened in. */
+export class DivergedError extends DataError {
+  constructor(readonly epoch: number, what: string) {
+    super(`training diverged in epoch ${epoch}: ${what}`);
+  }
+}
 
 export interface TrainResult {
   epochs: EpochRecord[];
@@ -164,7 +171,7 @@ export async function sgd(
     }
     const seconds = (performance.now() - t0) / 1000;
     if (!engine.network.isFinite()) {
-      throw new DataError(`training diverged in epoch ${epoch}: weights became NaN or infinite (try a smaller --eta)`);
+      throw new DivergedError(epoch, "weights became NaN or infinite (try a smaller --eta)");
     }
     const record = score(engine, data, opts, epoch, eta, seconds);
     if (norms) record.gradientNorms = norms;
@@ -211,7 +218,7 @@ function score(
     if (opts.monitor.has("training-accuracy")) record.trainingAccuracy = tr.correct / tr.total;
   }
   for (const c of [record.evalCost, record.trainingCost]) {
-    if (c !== undefined && !Number.isFinite(c)) throw new DataError(`training diverged in epoch ${epoch}: the cost is ${c}`);
+    if (c !== undefined && !Number.isFinite(c)) throw new DivergedError(epoch, `the cost is ${c}`);
   }
   record.evalSeconds = (performance.now() - t0) / 1000;
   return record;
