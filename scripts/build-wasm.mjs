@@ -1,15 +1,29 @@
-// Assembles the hand-written WebAssembly kernel src/kernel/wasm/gemm.wat into
-// dist/kernel/wasm/gemm.wasm with wabt (a devDependency: the published package
-// ships the .wasm, not the assembler). Runs after tsc in `npm run build`.
+// Assembles the hand-written WebAssembly kernel src/kernel/wasm/gemm.wat with
+// wabt (a devDependency: the published package ships the .wasm, not the
+// assembler) into two variants, run after tsc in `npm run build`:
+//   dist/kernel/wasm/gemm.wasm      mul-add: gemm.wat as written
+//   dist/kernel/wasm/gemm-fma.wasm  fma: each accumulation step of gemm.wat,
+//     (f64x2.add (local.get $acc) (f64x2.mul (local.get $x) (local.get $y))),
+//     rewritten as (f64x2.relaxed_madd (local.get $x) (local.get $y) (local.get $acc))
+// Each binary carries a custom section "mnist-train.variant" naming its
+// variant, so that a compiled module says which one it is (src/kernel/wasm.ts).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import wabtFactory from "wabt";
 
 const source = new URL("../src/kernel/wasm/gemm.wat", import.meta.url);
-const target = new URL("../dist/kernel/wasm/gemm.wasm", import.meta.url);
+const targets = {
+  "mul-add": new URL("../dist/kernel/wasm/gemm.wasm", import.meta.url),
+  fma: new URL("../dist/kernel/wasm/gemm-fma.wasm", import.meta.url),
+};
+const VARIANT_SECTION = "mnist-train.variant";
 
-// SIMD for f64x2, threads for the shared memory import.
-const FEATURES = { simd: true, threads: true };
+// SIMD for f64x2, threads for the shared memory import, relaxed SIMD for the FMA.
+const FEATURES = { simd: true, threads: true, relaxed_simd: true };
+
+// The accumulation step, the only form gemm.wat writes it in (see its header).
+const STEP = /\(f64x2\.add \(local\.get (\$\w+)\) \(f64x2\.mul \(local\.get (\$\w+)\) \(local\.get (\$\w+)\)\)\)/g;
 
 function fail(message) {
   console.error(`build-wasm: ${message}`);
@@ -23,30 +37,57 @@ try {
   fail(`cannot read ${fileURLToPath(source)}: ${err.message}`);
 }
 
+const steps = text.match(STEP)?.length ?? 0;
+if (steps === 0) fail("gemm.wat has no accumulation step to fuse (see its header)");
+const sources = {
+  "mul-add": text,
+  fma: text.replace(STEP, "(f64x2.relaxed_madd (local.get $2) (local.get $3) (local.get $1))"),
+};
+
 const wabt = await wabtFactory();
-let module;
-let binary;
-try {
-  module = wabt.parseWat("gemm.wat", text, FEATURES);
-  module.resolveNames();
-  // validate() takes the features too (not in wabt's typings): without them
-  // it rejects the shared memory.
-  module.validate(FEATURES);
-  // Names are kept so that wasm frames in stack traces read $gemm_abt etc.
-  binary = module.toBinary({ log: false, write_debug_names: true }).buffer;
-} catch (err) {
-  fail(`gemm.wat does not assemble: ${String(err.message ?? err).trim()}`);
-} finally {
-  module?.destroy();
+
+function assemble(name, wat) {
+  let module;
+  try {
+    module = wabt.parseWat(name, wat, FEATURES);
+    module.resolveNames();
+    // validate() takes the features too (not in wabt's typings): without them
+    // it rejects the shared memory.
+    module.validate(FEATURES);
+    // Names are kept so that wasm frames in stack traces read $gemm_abt etc.
+    return module.toBinary({ log: false, write_debug_names: true }).buffer;
+  } catch (err) {
+    fail(`${name} does not assemble: ${String(err.message ?? err).trim()}`);
+  } finally {
+    module?.destroy();
+  }
 }
 
-// wabt accepts what the spec allows; make sure this Node (no flags) does too.
-try {
-  new WebAssembly.Module(binary);
-} catch (err) {
-  fail(`Node rejects the assembled module: ${err.message}`);
+// A custom section (id 0): size, name, payload, sizes as unsigned LEB128.
+function leb(n) {
+  const out = [];
+  do {
+    out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+  return out;
+}
+function withSection(binary, name, payload) {
+  const body = [...leb(name.length), ...Buffer.from(name), ...Buffer.from(payload)];
+  return Buffer.concat([Buffer.from(binary), Buffer.from([0, ...leb(body.length), ...body])]);
 }
 
-mkdirSync(new URL(".", target), { recursive: true });
-writeFileSync(target, binary);
-console.log(`build-wasm: ${fileURLToPath(target)} (${binary.length} bytes)`);
+mkdirSync(new URL("../dist/kernel/wasm/", import.meta.url), { recursive: true });
+for (const [variant, target] of Object.entries(targets)) {
+  const binary = withSection(assemble(`gemm.wat (${variant})`, sources[variant]), VARIANT_SECTION, variant);
+  // wabt accepts what the spec allows; make sure this Node does too (the FMA
+  // variant with V8's flag where relaxed SIMD is not on by default: Node 20).
+  if (variant === "fma" && !WebAssembly.validate(binary)) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+  try {
+    new WebAssembly.Module(binary);
+  } catch (err) {
+    fail(`Node rejects the assembled ${variant} module: ${err.message}`);
+  }
+  writeFileSync(target, binary);
+  console.log(`build-wasm: ${fileURLToPath(target)} (${binary.length} bytes, ${variant}${variant === "fma" ? `, ${steps} steps fused` : ""})`);
+}

@@ -1,10 +1,11 @@
 // The WebAssembly SIMD kernel: src/kernel/wasm/gemm.wat, assembled at build
-// time into dist/kernel/wasm/gemm.wasm, run on the Arena's shared memory.
+// time into dist/kernel/wasm/gemm.wasm (mul-add) and gemm-fma.wasm (fma),
+// run on the Arena's shared memory.
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Kernel } from "./kernel.js";
+import type { Kernel, KernelVariant } from "./kernel.js";
 
 // The exports of gemm.wat: byte pointers, dims and leading dimensions as i32.
 interface GemmExports {
@@ -16,56 +17,107 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
 }
 
-// Where the binary is: next to this module once compiled (dist/kernel/wasm.js
+// The two builds of gemm.wat (see its header and scripts/build-wasm.mjs).
+const FILES: Record<KernelVariant, string> = { "mul-add": "gemm.wasm", fma: "gemm-fma.wasm" };
+// The custom section in which each build names its variant.
+const VARIANT_SECTION = "mnist-train.variant";
+
+// Where a binary is: next to this module once compiled (dist/kernel/wasm.js
 // -> dist/kernel/wasm/gemm.wasm); from the sources (src/kernel/wasm.ts, as
 // vitest runs them) the built copy in dist.
-const CANDIDATES = [
-  new URL("./wasm/gemm.wasm", import.meta.url),
-  new URL("../../dist/kernel/wasm/gemm.wasm", import.meta.url),
+const candidates = (file: string) => [
+  new URL(`./wasm/${file}`, import.meta.url),
+  new URL(`../../dist/kernel/wasm/${file}`, import.meta.url),
 ];
 
-let compiled: WebAssembly.Module | undefined;
-
-/** Compiles dist/kernel/wasm/gemm.wasm once per process (synchronously),
- * located relative to this module with new URL("./wasm/gemm.wasm",
- * import.meta.url) — the compiled file is dist/kernel/wasm.js, so the path
- * works from dist (from src it falls back to the built copy in dist).
- * Throws an Error with a one-line message if missing or invalid. */
-export function wasmModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  let bytes: Buffer | undefined;
-  let where = fileURLToPath(CANDIDATES[0]);
-  for (const url of CANDIDATES) {
+function readBinary(variant: KernelVariant): { bytes: Buffer; where: string } {
+  const urls = candidates(FILES[variant]);
+  for (const url of urls) {
     try {
-      bytes = readFileSync(url);
-      where = fileURLToPath(url);
-      break;
+      return { bytes: readFileSync(url), where: fileURLToPath(url) };
     } catch {
       // try the next place
     }
   }
-  if (!bytes) throw new Error(`WebAssembly kernel not found at ${where} (run npm run build)`);
+  throw new Error(`WebAssembly kernel not found at ${fileURLToPath(urls[0])} (run npm run build)`);
+}
+
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+/** Compiles the build of `variant` (default: the preferred one) once per
+ * process, synchronously. Throws an Error with a one-line message if it is
+ * missing, invalid, or (fma) not accepted by this runtime. */
+export function wasmModule(variant: KernelVariant = preferredVariant()): WebAssembly.Module {
+  const cached = compiled.get(variant);
+  if (cached) return cached;
+  const { bytes, where } = readBinary(variant);
+  let module: WebAssembly.Module;
   try {
-    compiled = new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(bytes);
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
     throw new Error(`WebAssembly kernel ${where} is invalid: ${reason}`);
   }
-  return compiled;
+  compiled.set(variant, module);
+  return module;
+}
+
+/** The variant a compiled build is (read from its custom section, so that it
+ * also works on a module posted to a worker thread). */
+export function variantOf(module: WebAssembly.Module): KernelVariant {
+  const [section] = WebAssembly.Module.customSections(module, VARIANT_SECTION);
+  const name = section ? new TextDecoder().decode(section) : "";
+  if (name !== "mul-add" && name !== "fma") throw new Error(`WebAssembly kernel without a known variant (${JSON.stringify(name)})`);
+  return name;
+}
+
+let variants: KernelVariant[] | undefined;
+
+/** The variants this runtime and CPU can run, the preferred first: "fma" when
+ * the runtime accepts relaxed SIMD (on Node 20 only with V8's
+ * --experimental-wasm-relaxed-simd) and its madd really is fused here (without
+ * FMA hardware V8 computes it as mul + add: that is the mul-add variant). */
+export function wasmVariants(): KernelVariant[] {
+  if (!variants) {
+    variants = ["mul-add"];
+    try {
+      if (WebAssembly.validate(readBinary("fma").bytes) && fuses(wasmModule("fma"))) variants.unshift("fma");
+    } catch {
+      // no usable fma build: mul-add only
+    }
+  }
+  return variants;
+}
+
+export function preferredVariant(): KernelVariant {
+  return wasmVariants()[0];
+}
+
+// (1, 1, 3) · (1, 1, 3)ᵀ with lane 0 summing -1 and then (1 + 2⁻⁵²)(1 - 2⁻⁵²)
+// = 1 - 2⁻¹⁰⁴: a fused step keeps -2⁻¹⁰⁴, mul then add rounds it to 0.
+function fuses(module: WebAssembly.Module): boolean {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const { gemm_abt } = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  const x = new Float64Array(memory.buffer, 0, 7);
+  x.set([1, 0, 1 + 2 ** -52, -1, 0, 1 - 2 ** -52]);
+  gemm_abt(1, 1, 3, 0, 3, 24, 3, 48, 1);
+  return x[6] !== 0;
 }
 
 /** Bytes of B per column panel of gemmAtB: twice the 48 KiB L1 data cache measured best here (+8-12% at k = 100). */
 const PANEL_BYTES = 96 * 1024;
 
-/** A Kernel running the wasm module on `memory` (the Arena's memory).
- * Instantiates synchronously. */
+/** A Kernel running a build of the wasm kernel (default: the preferred
+ * variant) on `memory` (the Arena's memory). Instantiates synchronously. */
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
+  const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const { gemm_abt, gemm_ab, gemm_atb } = instance.exports as unknown as GemmExports;
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
     name: "wasm",
+    variant,
 
     // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
     gemmABt(m, n, k, A, a, lda, B, b, ldb, C, c, ldc) {

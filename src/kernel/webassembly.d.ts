@@ -14,7 +14,9 @@ declare namespace WebAssembly {
   }
   class Module {
     constructor(bytes: ArrayBufferView | ArrayBuffer);
+    static customSections(module: Module, name: string): ArrayBuffer[];
   }
+  function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
   type ExportValue = Function | Memory;
   type Imports = Record<string, Record<string, ExportValue | number>>;
   class Instance {

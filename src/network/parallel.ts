@@ -54,7 +54,7 @@ export class ParallelEngine implements Engine {
       train: workspaceLayout(new Workspace(network.sizes, o.batchSize, arena)),
       evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network.sizes, EVAL_CHUNK, arena))),
     };
-    const module = o.kernel.name === "wasm" ? wasmModule() : undefined;
+    const module = o.kernel.name === "wasm" ? wasmModule(o.kernel.variant) : undefined;
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
     const ids = new Map(o.datasets.map((d, i) => [d, i]));
     const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena);
