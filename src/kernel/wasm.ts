@@ -3,9 +3,8 @@
 // run on the Arena's shared memory.
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Kernel, KernelVariant } from "./kernel.js";
+import { loadWasmModule } from "./wasm-module.js";
 
 // The exports of gemm.wat: byte pointers, dims and leading dimensions as i32.
 interface GemmExports {
@@ -22,44 +21,11 @@ const FILES: Record<KernelVariant, string> = { "mul-add": "gemm.wasm", fma: "gem
 // The custom section in which each build names its variant.
 const VARIANT_SECTION = "mnist-train.variant";
 
-// Where a binary is: next to this module once compiled (dist/kernel/wasm.js
-// -> dist/kernel/wasm/gemm.wasm); from the sources (src/kernel/wasm.ts, as
-// vitest runs them) the built copy in dist.
-const candidates = (file: string) => [
-  new URL(`./wasm/${file}`, import.meta.url),
-  new URL(`../../dist/kernel/wasm/${file}`, import.meta.url),
-];
-
-function readBinary(variant: KernelVariant): { bytes: Buffer; where: string } {
-  const urls = candidates(FILES[variant]);
-  for (const url of urls) {
-    try {
-      return { bytes: readFileSync(url), where: fileURLToPath(url) };
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error(`WebAssembly kernel not found at ${fileURLToPath(urls[0])} (run npm run build)`);
-}
-
-const compiled = new Map<KernelVariant, WebAssembly.Module>();
-
 /** Compiles the build of `variant` (default: the preferred one) once per
- * process, synchronously. Throws an Error with a one-line message if it is
- * missing, invalid, or (fma) not accepted by this runtime. */
+ * process (see wasm-module.ts). Throws an Error with a one-line message if it
+ * is missing or invalid, or (fma) if this runtime does not accept it. */
 export function wasmModule(variant: KernelVariant = preferredVariant()): WebAssembly.Module {
-  const cached = compiled.get(variant);
-  if (cached) return cached;
-  const { bytes, where } = readBinary(variant);
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(bytes);
-  } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
-    throw new Error(`WebAssembly kernel ${where} is invalid: ${reason}`);
-  }
-  compiled.set(variant, module);
-  return module;
+  return loadWasmModule(FILES[variant]);
 }
 
 /** The variant a compiled build is (read from its custom section, so that it
@@ -81,7 +47,8 @@ export function wasmVariants(): KernelVariant[] {
   if (!variants) {
     variants = ["mul-add"];
     try {
-      if (WebAssembly.validate(readBinary("fma").bytes) && fuses(wasmModule("fma"))) variants.unshift("fma");
+      // compiling fails where WebAssembly.validate rejects relaxed SIMD
+      if (fuses(wasmModule("fma"))) variants.unshift("fma");
     } catch {
       // no usable fma build: mul-add only
     }

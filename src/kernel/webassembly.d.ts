@@ -16,7 +16,6 @@ declare namespace WebAssembly {
     constructor(bytes: ArrayBufferView | ArrayBuffer);
     static customSections(module: Module, name: string): ArrayBuffer[];
   }
-  function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
   type ExportValue = Function | Memory;
   type Imports = Record<string, Record<string, ExportValue | number>>;
   class Instance {
