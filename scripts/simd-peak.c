@@ -21,43 +21,28 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* Each function returns a sum of its accumulators so that nothing is optimised
- * away; the empty asm keeps x opaque, so every step is really computed. */
-__attribute__((target("sse2"))) static double mul_add_128(void) {
-  __m128d c[ACC], x = _mm_set1_pd(1.0000001), y = _mm_set1_pd(0.9999999);
-  for (int i = 0; i < ACC; i++) c[i] = _mm_set1_pd(i);
-  for (long s = 0; s < STEPS; s++) {
-#pragma GCC unroll 12
-    for (int i = 0; i < ACC; i++) c[i] = _mm_add_pd(c[i], _mm_mul_pd(x, y));
-    __asm__ volatile("" : "+x"(x));
+/* One kernel per instruction set: STEP(c, x, y) is the accumulation step.
+ * Each returns a sum of its accumulators so that nothing is optimised away;
+ * the empty asm keeps x opaque, so every step is really computed. */
+#define PEAK(NAME, TARGET, VEC, SET1, ADD, STEP, FIRST)                      \
+  __attribute__((target(TARGET))) static double NAME(void) {                \
+    VEC c[ACC], x = SET1(1.0000001), y = SET1(0.9999999);                    \
+    for (int i = 0; i < ACC; i++) c[i] = SET1(i);                            \
+    for (long s = 0; s < STEPS; s++) {                                       \
+      _Pragma("GCC unroll 12") for (int i = 0; i < ACC; i++) c[i] = STEP(c[i], x, y); \
+      __asm__ volatile("" : "+x"(x));                                        \
+    }                                                                        \
+    for (int i = 1; i < ACC; i++) c[0] = ADD(c[0], c[i]);                    \
+    return FIRST(c[0]);                                                      \
   }
-  for (int i = 1; i < ACC; i++) c[0] = _mm_add_pd(c[0], c[i]);
-  return _mm_cvtsd_f64(c[0]);
-}
 
-__attribute__((target("fma"))) static double fma_128(void) {
-  __m128d c[ACC], x = _mm_set1_pd(1.0000001), y = _mm_set1_pd(0.9999999);
-  for (int i = 0; i < ACC; i++) c[i] = _mm_set1_pd(i);
-  for (long s = 0; s < STEPS; s++) {
-#pragma GCC unroll 12
-    for (int i = 0; i < ACC; i++) c[i] = _mm_fmadd_pd(x, y, c[i]);
-    __asm__ volatile("" : "+x"(x));
-  }
-  for (int i = 1; i < ACC; i++) c[0] = _mm_add_pd(c[0], c[i]);
-  return _mm_cvtsd_f64(c[0]);
-}
+#define MUL_ADD_128(c, x, y) _mm_add_pd(c, _mm_mul_pd(x, y))
+#define FMA_128(c, x, y) _mm_fmadd_pd(x, y, c)
+#define FMA_256(c, x, y) _mm256_fmadd_pd(x, y, c)
 
-__attribute__((target("avx2,fma"))) static double fma_256(void) {
-  __m256d c[ACC], x = _mm256_set1_pd(1.0000001), y = _mm256_set1_pd(0.9999999);
-  for (int i = 0; i < ACC; i++) c[i] = _mm256_set1_pd(i);
-  for (long s = 0; s < STEPS; s++) {
-#pragma GCC unroll 12
-    for (int i = 0; i < ACC; i++) c[i] = _mm256_fmadd_pd(x, y, c[i]);
-    __asm__ volatile("" : "+x"(x));
-  }
-  for (int i = 1; i < ACC; i++) c[0] = _mm256_add_pd(c[0], c[i]);
-  return _mm256_cvtsd_f64(c[0]);
-}
+PEAK(mul_add_128, "sse2", __m128d, _mm_set1_pd, _mm_add_pd, MUL_ADD_128, _mm_cvtsd_f64)
+PEAK(fma_128, "fma", __m128d, _mm_set1_pd, _mm_add_pd, FMA_128, _mm_cvtsd_f64)
+PEAK(fma_256, "avx2,fma", __m256d, _mm256_set1_pd, _mm256_add_pd, FMA_256, _mm256_cvtsd_f64)
 
 static double run(const char *what, double (*f)(void), int lanes) {
   double t = now();
