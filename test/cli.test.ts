@@ -121,12 +121,12 @@ describe("mnist-train (built bin)", () => {
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
-  it("without the .wasm in dist/ it warns once and trains with the JavaScript kernel", () => {
+  it("without the .wasm files in dist/ it warns once and trains with the JavaScript kernel", () => {
     const root = path.resolve(import.meta.dirname, "..");
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-nowasm-"));
     for (const part of ["bin", "dist", "package.json"]) fs.cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
     fs.symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"));
-    fs.rmSync(path.join(copy, "dist/kernel/wasm/gemm.wasm"));
+    fs.rmSync(path.join(copy, "dist/kernel/wasm"), { recursive: true }); // both variants
     const r = spawnSync(process.execPath, [path.join(copy, "bin/mnist-train.js"), ...SMALL, "--json"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^mnist-train: warning: the WebAssembly kernel could not be loaded .*; using the JavaScript kernel$/)]);

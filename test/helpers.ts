@@ -2,17 +2,19 @@
 import { Arena } from "../src/kernel/arena.js";
 import type { Kernel } from "../src/kernel/kernel.js";
 import { jsKernel } from "../src/kernel/js.js";
-import { createWasmKernel } from "../src/kernel/wasm.js";
+import { createWasmKernel, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
 import { Network } from "../src/network/network.js";
 import { Rng } from "../src/network/rng.js";
 
-/** Every kernel, each bound to its own arena. */
+/** Every kernel, each wasm variant this runtime runs ("fma" needs relaxed
+ * SIMD: Node 22+), each bound to its own arena. */
 export function kernels(): { name: string; kernel: Kernel; arena: Arena }[] {
-  const jsArena = new Arena();
-  const wasmArena = new Arena();
   return [
-    { name: "js", kernel: jsKernel, arena: jsArena },
-    { name: "wasm", kernel: createWasmKernel(wasmArena.memory), arena: wasmArena },
+    { name: "js", kernel: jsKernel, arena: new Arena() },
+    ...wasmVariants().map((variant) => {
+      const arena = new Arena();
+      return { name: `wasm ${variant}`, kernel: createWasmKernel(arena.memory, wasmModule(variant)), arena };
+    }),
   ];
 }
 

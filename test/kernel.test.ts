@@ -2,18 +2,19 @@
 // reference: many shapes on and off the tile sizes, blocks of wider matrices,
 // the alpha/beta variants of the weight update, and the invariant threads
 // rely on (a block of C computed alone equals the same block computed whole,
-// bit for bit). The wasm kernel needs dist/kernel/wasm/gemm.wasm, which
-// `npm test` builds first.
+// bit for bit), for each variant of the wasm kernel this runtime runs (fma
+// needs relaxed SIMD: Node 22 and later). The wasm kernel needs
+// dist/kernel/wasm/gemm*.wasm, which `npm test` builds first.
 import { describe, expect, test } from "vitest";
 import { Arena } from "../src/kernel/arena.js";
 import { jsKernel } from "../src/kernel/js.js";
 import type { Kernel } from "../src/kernel/kernel.js";
 import { referenceKernel } from "../src/kernel/reference.js";
-import { createWasmKernel } from "../src/kernel/wasm.js";
+import { createWasmKernel, variantOf, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
 
 const arena = new Arena();
 const KERNELS: [string, Kernel][] = [
-  ["wasm", createWasmKernel(arena.memory)],
+  ...wasmVariants().map((v): [string, Kernel] => [`wasm ${v}`, createWasmKernel(arena.memory, wasmModule(v))]),
   ["js", jsKernel],
 ];
 
@@ -113,7 +114,7 @@ function maxError(
   const A0 = copy(A), B0 = copy(B), C0 = copy(C), Cref = copy(C);
   run(referenceKernel, op, m, n, k, A0, B0, Cref, alpha, beta);
   run(kernel, op, m, n, k, A, B, C, alpha, beta);
-  const where = `${kernel.name} ${op} (${m}, ${n}, ${k})`;
+  const where = `${kernel.name} ${kernel.variant} ${op} (${m}, ${n}, ${k})`;
   for (let t = 0; t < A.span; t++) if (!Object.is(A.array[t], A0.array[t])) expect.fail(`${where}: A changed at ${t}`);
   for (let t = 0; t < B.span; t++) if (!Object.is(B.array[t], B0.array[t])) expect.fail(`${where}: B changed at ${t}`);
   let worst = 0;
@@ -233,4 +234,36 @@ test("the wasm kernel's wrapper passes element offsets as byte addresses of the 
   wasm.gemmABt(2, 2, 3, a, 0, 3, b, 0, 3, c2, 5, 2);
   expect(Array.from(c2.subarray(5, 9))).toEqual(Array.from(c1.subarray(0, 4)));
   expect(Array.from(c2.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
+});
+
+describe("the wasm kernel's variants", () => {
+  // (1, 1, 3)·(1, 1, 3)ᵀ: lane 0 sums -1 and then (1 + 2⁻⁵²)(1 - 2⁻⁵²) = 1 - 2⁻¹⁰⁴,
+  // which one rounding keeps and two roundings (the product, then the sum) lose
+  const a = arena.f64(3), b = arena.f64(3), c = arena.f64(1);
+  a.set([1, 0, 1 + 2 ** -52]);
+  b.set([-1, 0, 1 - 2 ** -52]);
+
+  test("each build names its variant; mul-add runs everywhere, with two roundings per step", () => {
+    expect(variantOf(wasmModule("mul-add"))).toBe("mul-add");
+    expect(wasmVariants()).toContain("mul-add");
+    expect(wasmVariants().at(-1)).toBe("mul-add");
+    const kernel = createWasmKernel(arena.memory, wasmModule("mul-add"));
+    expect(kernel.variant).toBe("mul-add");
+    kernel.gemmABt(1, 1, 3, a, 0, 3, b, 0, 3, c, 0, 1);
+    expect(c[0]).toBe(0);
+  });
+
+  test.runIf(wasmVariants().includes("fma"))("fma is preferred where it runs, and rounds once per step", () => {
+    expect(variantOf(wasmModule("fma"))).toBe("fma");
+    expect(wasmVariants()[0]).toBe("fma");
+    const kernel = createWasmKernel(arena.memory, wasmModule("fma"));
+    expect(kernel.variant).toBe("fma");
+    kernel.gemmABt(1, 1, 3, a, 0, 3, b, 0, 3, c, 0, 1);
+    expect(c[0]).toBe(-(2 ** -104));
+    // the other products accumulate the same way: Aᵀ·B and A·B with A = a as a column or a row
+    kernel.gemmAtB(1, 1, 3, 1, a, 0, 1, b, 0, 1, 0, c, 0, 1);
+    expect(c[0]).toBe(-(2 ** -104));
+    kernel.gemmAB(1, 1, 3, a, 0, 3, b, 0, 1, c, 0, 1);
+    expect(c[0]).toBe(-(2 ** -104));
+  });
 });

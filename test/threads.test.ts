@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { loadMnist, splitBook } from "../dist/data/mnist.js";
 import { Arena } from "../dist/kernel/arena.js";
 import { jsKernel } from "../dist/kernel/js.js";
-import { createWasmKernel } from "../dist/kernel/wasm.js";
+import type { Kernel } from "../dist/kernel/kernel.js";
+import { createWasmKernel, wasmModule, wasmVariants } from "../dist/kernel/wasm.js";
 import { COSTS } from "../dist/network/costs.js";
 import { createEngine } from "../dist/network/engine.js";
 import { Network } from "../dist/network/network.js";
@@ -13,10 +14,12 @@ import { sgd } from "../dist/network/sgd.js";
 const { train, test } = await loadMnist();
 const split = splitBook(train, test, { trainSize: 10000, validationSize: 10000, testSize: 2000 });
 
-const KERNELS = [
+// each wasm variant this runtime runs: the workers must get the same one
+const KERNELS: [string, () => { arena: Arena; kernel: Kernel }][] = [
   ["js", () => ({ arena: new Arena(), kernel: jsKernel })],
-  ["wasm", () => { const arena = new Arena(); return { arena, kernel: createWasmKernel(arena.memory) }; }],
-] as const;
+  ...wasmVariants().map((variant): [string, () => { arena: Arena; kernel: Kernel }] =>
+    [`wasm ${variant}`, () => { const arena = new Arena(); return { arena, kernel: createWasmKernel(arena.memory, wasmModule(variant)) }; }]),
+];
 
 async function run(
   makeKernel: (typeof KERNELS)[number][1], threads: number, sizes: number[], batchSize: number,

@@ -12,7 +12,8 @@ import { gatherBatch } from "../data/batch.js";
 import type { Dataset } from "../data/dataset.js";
 import { loadMnist, splitBook } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
-import { createKernel, type Kernel, type KernelName } from "../kernel/index.js";
+import { createKernel, type Kernel, type KernelName, type KernelVariant } from "../kernel/index.js";
+import { createWasmKernel, wasmModule, wasmVariants } from "../kernel/wasm.js";
 import { logLikelihood, quadratic } from "../network/costs.js";
 import { parseLayers } from "../layers/spec.js";
 import { createEngine } from "../network/engine.js";
@@ -79,7 +80,7 @@ export async function benchCommand(raw: RawOptions): Promise<number> {
   const { train, test } = await loadMnist();
   const ds = splitBook(train, test, { validationSize: 10000 }).training;
 
-  out.products(benchProducts(kernels, plan));
+  out.products(benchProducts(productKernels(kernels), plan));
   out.backprop(await benchBackprop(ds, kernels, threadCounts, plan), cores);
   out.epochs(await benchEpochs(ds, kernels, threadCounts, plan));
   out.conv(await benchConv(ds, kernels, threadCounts, plan));
@@ -89,6 +90,23 @@ export async function benchCommand(raw: RawOptions): Promise<number> {
 /** Both kernels, or js alone (with one warning) when the WebAssembly one cannot load. */
 function availableKernels(): KernelName[] {
   return createKernel("wasm", new Arena().memory, warn).name === "wasm" ? ["js", "wasm"] : ["js"];
+}
+
+/** A kernel as the product table names it: js, and each variant of wasm this runtime runs. */
+interface KernelChoice {
+  kernel: KernelName;
+  variant: KernelVariant;
+}
+
+function productKernels(kernels: readonly KernelName[]): KernelChoice[] {
+  return kernels.flatMap((kernel): KernelChoice[] => kernel === "js"
+    ? [{ kernel, variant: "mul-add" }]
+    : wasmVariants().map((variant) => ({ kernel, variant })));
+}
+
+/** "js", or "wasm" and its variant. */
+function label(r: { kernel: KernelName; variant: KernelVariant }): string {
+  return r.kernel === "js" ? "js" : `${r.kernel} ${r.variant}`;
 }
 
 // --- measuring -------------------------------------------------------------
@@ -148,24 +166,25 @@ function median(xs: readonly number[]): number {
 
 // --- products --------------------------------------------------------------
 
-interface ProductRecord extends ProductSpec {
-  kernel: KernelName;
+interface ProductRecord extends ProductSpec, KernelChoice {
   seconds: number; // per call
   gflops: number;
 }
 
-function benchProducts(kernels: readonly KernelName[], plan: Plan): ProductRecord[] {
-  const cases = PRODUCTS.flatMap((spec) => kernels.map((kernel) => ({ spec, kernel })));
-  const rates = measure("matrix products", cases.map((c) => productSubject(c.kernel, c.spec)), plan);
-  return cases.map(({ spec, kernel }, i) => ({
-    ...spec, kernel, seconds: 1 / rates[i], gflops: (2 * spec.m * spec.n * spec.k * rates[i]) / 1e9,
+function benchProducts(kernels: readonly KernelChoice[], plan: Plan): ProductRecord[] {
+  const cases = PRODUCTS.flatMap((spec) => kernels.map((choice) => ({ spec, choice })));
+  const rates = measure("matrix products", cases.map((c) => productSubject(c.choice, c.spec)), plan);
+  return cases.map(({ spec, choice }, i) => ({
+    ...spec, ...choice, seconds: 1 / rates[i], gflops: (2 * spec.m * spec.n * spec.k * rates[i]) / 1e9,
   }));
 }
 
 /** Calls of one product on random operands in the kernel's own arena (units = calls). */
-function productSubject(name: KernelName, { product, m, n, k }: ProductSpec): Subject {
+function productSubject(choice: KernelChoice, { product, m, n, k }: ProductSpec): Subject {
   const arena = new Arena();
-  const kernel = createKernel(name, arena.memory, warn);
+  const kernel = choice.kernel === "wasm"
+    ? createWasmKernel(arena.memory, wasmModule(choice.variant))
+    : createKernel(choice.kernel, arena.memory, warn);
   const rng = new Rng(SEED);
   const random = (length: number): Float64Array => {
     const a = arena.f64(length); // filled in place: map() would copy it out of the arena
@@ -207,11 +226,13 @@ interface Config {
 
 /** A configuration ready to run: units are mini-batches. */
 interface Case extends Config, Subject {
+  variant: KernelVariant;
   threads: number; // as the engine reports it
   close(): Promise<void>;
 }
 
 interface BackpropRecord extends Config {
+  variant: KernelVariant;
   threads: number;
   parameters: number;
   examplesPerSecond: number;
@@ -269,13 +290,13 @@ async function makeCase(ds: Dataset, config: Config): Promise<Case> {
         reference.step(X, labels, m, eta, 1);
       }
     };
-    return { ...config, threads: 1, run: (batches) => walk.run(batches, step), close: async () => {} };
+    return { ...config, variant: kernel.variant, threads: 1, run: (batches) => walk.run(batches, step), close: async () => {} };
   }
   const engine = await createEngine({
     kernel, network, cost, batchSize: m, arena, threads: config.threadsRequested, datasets: [ds],
   });
   const step = (order: Uint32Array, start: number, end: number): void => engine.trainBatches(ds, order, start, end, m, eta, 1);
-  return { ...config, threads: engine.threads, run: (batches) => walk.run(batches, step), close: () => engine.close() };
+  return { ...config, variant: kernel.variant, threads: engine.threads, run: (batches) => walk.run(batches, step), close: () => engine.close() };
 }
 
 /** Walks the training set in mini-batches as SGD does: in a shuffled order, reshuffled after every pass. */
@@ -308,7 +329,7 @@ class Walk {
 function backpropRecord(c: Case, examplesPerSecond: number): BackpropRecord {
   const parameters = parameterCount(c.sizes);
   return {
-    method: c.method, kernel: c.kernel, sizes: c.sizes, batchSize: c.batchSize,
+    method: c.method, kernel: c.kernel, variant: c.variant, sizes: c.sizes, batchSize: c.batchSize,
     threads: c.threads, threadsRequested: c.threadsRequested, parameters, examplesPerSecond,
     gflops: (flopsPerExample(c.sizes) * examplesPerSecond) / 1e9,
     nsPerParameter: 1e9 / examplesPerSecond / parameters,
@@ -426,6 +447,7 @@ class JsonOutput implements Output {
 const fixed = (x: number, digits = 2): string => x.toFixed(digits);
 const count = (x: number): string => Math.round(x).toLocaleString("en-US");
 const times = (x: number): string => `${x.toFixed(1)}x`;
+const times2 = (x: number): string => `${x.toFixed(2)}x`;
 const dashed = (sizes: readonly number[]): string => sizes.join("-");
 
 /** Aligned tables on stdout. */
@@ -438,13 +460,18 @@ class TableOutput implements Output {
   }
 
   products(records: readonly ProductRecord[]): void {
-    const kernels = [...new Set(records.map((r) => r.kernel))];
+    const kernels = [...new Set(records.map(label))];
+    // wasm (its preferred variant, listed first) against js; fma against mul-add
+    const ratios: [string, string, string][] = [];
+    const wasm = kernels.filter((k) => k !== "js");
+    if (kernels.includes("js") && wasm.length > 0) ratios.push(["wasm/js", wasm[0], "js"]);
+    if (wasm.length > 1) ratios.push(["fma/mul-add", "wasm fma", "wasm mul-add"]);
     const rows = PRODUCTS.map((spec) => {
-      const gflops = kernels.map((kernel) => records.find((r) => r.kernel === kernel && sameProduct(r, spec))!.gflops);
-      const ratio = gflops.length > 1 ? [times(gflops[1] / gflops[0])] : [];
-      return [`${spec.product} (${spec.m}, ${spec.n}, ${spec.k})`, spec.role, ...gflops.map((g) => fixed(g)), ...ratio];
+      const gflops = new Map(kernels.map((k) => [k, records.find((r) => label(r) === k && sameProduct(r, spec))!.gflops]));
+      return [`${spec.product} (${spec.m}, ${spec.n}, ${spec.k})`, spec.role, ...kernels.map((k) => fixed(gflops.get(k)!)),
+        ...ratios.map(([name, a, b]) => (name === "wasm/js" ? times : times2)(gflops.get(a)! / gflops.get(b)!))];
     });
-    const head = ["product (m, n, k)", "use", ...kernels.map((k) => `${k} GFLOP/s`), ...(kernels.length > 1 ? ["wasm/js"] : [])];
+    const head = ["product (m, n, k)", "use", ...kernels.map((k) => `${k} GFLOP/s`), ...ratios.map(([name]) => name)];
     table("Matrix products, 1 thread", head, rows, 2);
   }
 
@@ -458,7 +485,7 @@ class TableOutput implements Output {
       ["kernel", "sizes", "params", "batch", "per-example", "GFLOP/s", "matrix", "GFLOP/s", "speed-up", "ns/param"],
       ordered.map((r) => {
         const pe = find(r, "per-example", 1)!;
-        return [r.kernel, dashed(r.sizes), count(r.parameters), String(r.batchSize), count(pe.examplesPerSecond), fixed(pe.gflops),
+        return [label(r), dashed(r.sizes), count(r.parameters), String(r.batchSize), count(pe.examplesPerSecond), fixed(pe.gflops),
           count(r.examplesPerSecond), fixed(r.gflops), times(r.examplesPerSecond / pe.examplesPerSecond), fixed(r.nsPerParameter, 3)];
       }), 2);
     writeLine("speed-up = matrix / per-example; ns/param = matrix-based time per example / parameters (flat when cost grows with the parameters)");
@@ -473,7 +500,7 @@ class TableOutput implements Output {
       ["kernel", "sizes", "batch", "1 thread", "threads", "examples/s", "speed-up"],
       ordered.map((r) => {
         const many = find(r, "matrix", cores)!;
-        return [r.kernel, dashed(r.sizes), String(r.batchSize), count(r.examplesPerSecond), String(many.threads),
+        return [label(r), dashed(r.sizes), String(r.batchSize), count(r.examplesPerSecond), String(many.threads),
           count(many.examplesPerSecond), times(many.examplesPerSecond / r.examplesPerSecond)];
       }), 2);
   }
@@ -490,7 +517,7 @@ class TableOutput implements Output {
     table(`One epoch: ${count(r0.examples)} examples, ${dashed(r0.sizes)}, mini-batch ${r0.batchSize} ` +
       `(median of ${this.plan.epochRounds}; training only, no evaluation)`,
       ["kernel", "threads", "s/epoch", "examples/s", "GFLOP/s"],
-      records.map((r) => [r.kernel, String(r.threads), fixed(r.seconds), count(r.examplesPerSecond), fixed(r.gflops)]), 1);
+      records.map((r) => [label(r), String(r.threads), fixed(r.seconds), count(r.examplesPerSecond), fixed(r.gflops)]), 1);
   }
 }
 

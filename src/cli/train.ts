@@ -63,7 +63,9 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
 
   const reporter: Reporter = config.json ? new JsonReporter(config.quiet) : new HumanReporter(makeChalk(config.color), config.quiet);
   const { given: _given, costGiven: _costGiven, layersSpec: _layersSpec, ...options } = config;
-  const record = { ...options, sizes: network.sizes, layers: network.describe(), kernel: kernel.name, threads: engine.threads };
+  const record = {
+    ...options, sizes: network.sizes, layers: network.describe(), kernel: kernel.name, kernelVariant: kernel.variant, threads: engine.threads,
+  };
   reporter.start({
     version: VERSION,
     config: { ...record, resumedFrom: resumed ? { file: config.resume, epoch: resumed.state.epoch } : null },

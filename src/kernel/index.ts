@@ -4,7 +4,7 @@ import type { Kernel, KernelName } from "./kernel.js";
 import { jsKernel } from "./js.js";
 import { createWasmKernel } from "./wasm.js";
 
-export type { Kernel, KernelName } from "./kernel.js";
+export type { Kernel, KernelName, KernelVariant } from "./kernel.js";
 
 export function createKernel(name: KernelName, memory: WebAssembly.Memory, warn: (message: string) => void): Kernel {
   if (name === "js") return jsKernel;

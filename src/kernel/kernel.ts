@@ -8,8 +8,15 @@
 
 export type KernelName = "js" | "wasm";
 
+// How a product's steps round: "mul-add" rounds the product and then the sum
+// (JavaScript, and wasm's f64x2.mul + f64x2.add: the same bits everywhere);
+// "fma" rounds once, with a fused multiply-add (the wasm kernel with relaxed
+// SIMD on a CPU that has one). The two differ in the last bits.
+export type KernelVariant = "mul-add" | "fma";
+
 export interface Kernel {
   readonly name: KernelName;
+  readonly variant: KernelVariant;
 
   // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
   gemmABt(

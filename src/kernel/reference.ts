@@ -4,6 +4,7 @@ import type { Kernel } from "./kernel.js";
 
 export const referenceKernel: Kernel = {
   name: "js",
+  variant: "mul-add",
 
   // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
   gemmABt(m, n, k, A, a, lda, B, b, ldb, C, c, ldc) {

@@ -1,8 +1,9 @@
 // The WebAssembly SIMD kernel: src/kernel/wasm/gemm.wat, assembled at build
-// time into dist/kernel/wasm/gemm.wasm, run on the Arena's shared memory.
+// time into dist/kernel/wasm/gemm.wasm (mul-add) and gemm-fma.wasm (fma),
+// run on the Arena's shared memory.
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
-import type { Kernel } from "./kernel.js";
+import type { Kernel, KernelVariant } from "./kernel.js";
 import { loadWasmModule } from "./wasm-module.js";
 
 // The exports of gemm.wat: byte pointers, dims and leading dimensions as i32.
@@ -15,23 +16,75 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
 }
 
-/** Compiles dist/kernel/wasm/gemm.wasm once per process (see wasm-module.ts). */
-export function wasmModule(): WebAssembly.Module {
-  return loadWasmModule("gemm.wasm");
+// The two builds of gemm.wat (see its header and scripts/build-wasm.mjs).
+const FILES: Record<KernelVariant, string> = { "mul-add": "gemm.wasm", fma: "gemm-fma.wasm" };
+// The custom section in which each build names its variant.
+const VARIANT_SECTION = "mnist-train.variant";
+
+/** Compiles the build of `variant` (default: the preferred one) once per
+ * process (see wasm-module.ts). Throws an Error with a one-line message if it
+ * is missing or invalid, or (fma) if this runtime does not accept it. */
+export function wasmModule(variant: KernelVariant = preferredVariant()): WebAssembly.Module {
+  return loadWasmModule(FILES[variant]);
+}
+
+/** The variant a compiled build is (read from its custom section, so that it
+ * also works on a module posted to a worker thread). */
+export function variantOf(module: WebAssembly.Module): KernelVariant {
+  const [section] = WebAssembly.Module.customSections(module, VARIANT_SECTION);
+  const name = section ? new TextDecoder().decode(section) : "";
+  if (name !== "mul-add" && name !== "fma") throw new Error(`WebAssembly kernel without a known variant (${JSON.stringify(name)})`);
+  return name;
+}
+
+let variants: KernelVariant[] | undefined;
+
+/** The variants this runtime and CPU can run, the preferred first: "fma" when
+ * the runtime accepts relaxed SIMD (on Node 20 only with V8's
+ * --experimental-wasm-relaxed-simd) and its madd really is fused here (without
+ * FMA hardware V8 computes it as mul + add: that is the mul-add variant). */
+export function wasmVariants(): KernelVariant[] {
+  if (!variants) {
+    variants = ["mul-add"];
+    try {
+      // compiling fails where WebAssembly.validate rejects relaxed SIMD
+      if (fuses(wasmModule("fma"))) variants.unshift("fma");
+    } catch {
+      // no usable fma build: mul-add only
+    }
+  }
+  return variants;
+}
+
+export function preferredVariant(): KernelVariant {
+  return wasmVariants()[0];
+}
+
+// (1, 1, 3) · (1, 1, 3)ᵀ with lane 0 summing -1 and then (1 + 2⁻⁵²)(1 - 2⁻⁵²)
+// = 1 - 2⁻¹⁰⁴: a fused step keeps -2⁻¹⁰⁴, mul then add rounds it to 0.
+function fuses(module: WebAssembly.Module): boolean {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const { gemm_abt } = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  const x = new Float64Array(memory.buffer, 0, 7);
+  x.set([1, 0, 1 + 2 ** -52, -1, 0, 1 - 2 ** -52]);
+  gemm_abt(1, 1, 3, 0, 3, 24, 3, 48, 1);
+  return x[6] !== 0;
 }
 
 /** Bytes of B per column panel of gemmAtB: twice the 48 KiB L1 data cache measured best here (+8-12% at k = 100). */
 const PANEL_BYTES = 96 * 1024;
 
-/** A Kernel running the wasm module on `memory` (the Arena's memory).
- * Instantiates synchronously. */
+/** A Kernel running a build of the wasm kernel (default: the preferred
+ * variant) on `memory` (the Arena's memory). Instantiates synchronously. */
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
+  const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const { gemm_abt, gemm_ab, gemm_atb } = instance.exports as unknown as GemmExports;
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
     name: "wasm",
+    variant,
 
     // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
     gemmABt(m, n, k, A, a, lda, B, b, ldb, C, c, ldc) {

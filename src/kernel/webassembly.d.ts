@@ -14,6 +14,7 @@ declare namespace WebAssembly {
   }
   class Module {
     constructor(bytes: ArrayBufferView | ArrayBuffer);
+    static customSections(module: Module, name: string): ArrayBuffer[];
   }
   type ExportValue = Function | Memory;
   type Imports = Record<string, Record<string, ExportValue | number>>;

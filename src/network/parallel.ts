@@ -53,7 +53,7 @@ export class ParallelEngine implements Engine {
       train: workspaceLayout(new Workspace(network, o.batchSize, arena, true, threads)),
       evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network, EVAL_CHUNK, arena, false))),
     };
-    const module = o.kernel.name === "wasm" ? wasmModule() : undefined;
+    const module = o.kernel.name === "wasm" ? wasmModule(o.kernel.variant) : undefined;
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
     const ids = new Map(o.datasets.map((d, i) => [d, i]));
     const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena, o.seed);

@@ -6,9 +6,21 @@
 ;; the Arena. Pointers are byte addresses, 8-byte aligned but not necessarily
 ;; 16 (v128 loads and stores are unaligned-safe in wasm); leading dimensions
 ;; are in elements and may exceed the row length (a block of a wider matrix).
-;; m, n, k are >= 1 (0 is a no-op). Only f64x2.mul + f64x2.add are used, never
-;; a fused multiply-add: wasm forbids contraction, so every result is exactly
-;; reproducible, and relaxed SIMD would need a Node flag.
+;; m, n, k are >= 1 (0 is a no-op).
+;;
+;; Two variants from this one source. As written, it is the mul-add kernel:
+;; f64x2.mul then f64x2.add, which wasm never contracts, so its results are
+;; the same on every machine. Every accumulation step is written in exactly
+;; one form,
+;;     (f64x2.add (local.get ACC) (f64x2.mul (local.get X) (local.get Y)))
+;; and scripts/build-wasm.mjs rewrites each of those (and nothing else) into
+;;     (f64x2.relaxed_madd (local.get X) (local.get Y) (local.get ACC))
+;; for gemm-fma.wasm: relaxed SIMD, a fused multiply-add where the CPU has
+;; one (x86 FMA3, ARM), one rounding per step instead of two. A relaxed
+;; instruction gives the same result every time on one machine and runtime,
+;; so all that follows holds for both variants; they differ from each other
+;; in the last bits. The finishes (alpha·s, beta·C + alpha·s) are written
+;; otherwise and stay unfused in both.
 ;;
 ;; Summation scheme. Threads compute blocks of C, and a block must come out
 ;; bit-identical to the same elements computed whole, so the value of an output
@@ -413,28 +425,32 @@
         (f64.mul (local.get $beta) (f64.load (local.get $cp)))
         (f64.mul (local.get $alpha) (local.get $s)))))))
 
-  ;; $outer for n < 4 (a B row is too short for a 4-column block): one scalar
-  ;; accumulator per element, the same order and roundings as a lane.
+  ;; $outer for n < 4 (a B row is too short for a 4-column block): one
+  ;; accumulator per element in lane 0 of a vector (lane 1 adds 0·0), the same
+  ;; order and roundings as a lane; a vector so that the FMA variant fuses it
+  ;; exactly as it fuses the lanes (wasm has no scalar relaxed madd).
   (func $outer_narrow
     (param $m i32) (param $n i32) (param $k i32) (param $alpha f64)
     (param $pa i32) (param $si i32) (param $sp i32)
     (param $pb i32) (param $ldb i32)
     (param $beta f64)
     (param $pc i32) (param $ldc i32)
-    (local $i i32) (local $j i32) (local $p i32) (local $pA i32) (local $pB i32) (local $s f64)
+    (local $i i32) (local $j i32) (local $p i32) (local $pA i32) (local $pB i32)
+    (local $s v128) (local $x v128) (local $y v128)
     (local.set $i (i32.const 0))
     (loop $rows
       (local.set $j (i32.const 0))
       (loop $cols
-        (local.set $s (f64.const 0))
+        (local.set $s (v128.const i64x2 0 0))
         (local.set $pA (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $si))))
         (local.set $pB (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3))))
         (local.set $p (local.get $k))
         (block $k_done
           (br_if $k_done (i32.le_s (local.get $p) (i32.const 0)))
           (loop $k_steps
-            (local.set $s (f64.add (local.get $s)
-              (f64.mul (f64.load (local.get $pA)) (f64.load (local.get $pB)))))
+            (local.set $x (v128.load64_zero (local.get $pA)))
+            (local.set $y (v128.load64_zero (local.get $pB)))
+            (local.set $s (f64x2.add (local.get $s) (f64x2.mul (local.get $x) (local.get $y))))
             (local.set $pA (i32.add (local.get $pA) (local.get $sp)))
             (local.set $pB (i32.add (local.get $pB) (local.get $ldb)))
             (local.set $p (i32.sub (local.get $p) (i32.const 1)))
@@ -442,7 +458,7 @@
         (call $finish
           (i32.add (local.get $pc)
             (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 3))))
-          (local.get $s) (local.get $alpha) (local.get $beta))
+          (f64x2.extract_lane 0 (local.get $s)) (local.get $alpha) (local.get $beta))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
