@@ -71,8 +71,6 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
 export interface SafetensorsHeader {
   architecture: Architecture;
   cost: CostName;
-  /** Where the tensors' bytes start in the file. */
-  dataStart: number;
   /** For each layer, the file offsets of its weight and bias. */
   at: { weight: number; bias: number }[];
 }
@@ -152,7 +150,7 @@ export function readSafetensorsHeader(head: Uint8Array, length: number, source: 
   }
   const offset = (name: string): number => dataStart + (header[name] as TensorInfo).data_offsets[0];
   const at = shapes.map((_, l) => ({ weight: offset(tensorNames(l).weight), bias: offset(tensorNames(l).bias) }));
-  return { architecture, cost: cost as CostName, dataStart, at };
+  return { architecture, cost: cost as CostName, at };
 }
 
 /** Parses and checks a safetensors model; `source` names the file in errors. */

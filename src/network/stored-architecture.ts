@@ -56,7 +56,7 @@ export function parameterBytes(architecture: Architecture): number {
 /** Refuses parameters that could not fit in the kernel's memory, before a file that holds them is read further. */
 export function checkFitsArena(bytes: number, architecture: Architecture, bad: (what: string) => DataError): void {
   if (bytes <= ARENA_BYTES) return;
-  throw bad(`the layers "${printable(formatLayers(architecture.layers), 100)}" take ${formatBytes(bytes)} of parameters, more than the ${formatBytes(ARENA_BYTES)} the kernel's memory can hold`);
+  throw bad(`the layers "${printable(formatLayers(architecture.layers), 100)}" take ${formatBytes(bytes)} of parameters, more than the ${ARENA_BYTES / 2 ** 30} GiB the kernel's memory can hold`);
 }
 
 /** A size where one byte matters: exact, with the rounded figure beside it when large ("432000000016 bytes (432 GB)"). */
