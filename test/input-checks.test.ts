@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../src/errors.js";
 import { checkFitsMemory, formatBytes } from "../src/memory.js";
-import { largestModelFile, MAX_DEPTH, readModelFile, scanModelJson } from "../src/network/model-precheck.js";
+import { bytesOutsideStrings, largestModelFile, MAX_DEPTH, readModelFile, scanModelJson } from "../src/network/model-precheck.js";
 import { parseLayers } from "../src/layers/spec.js";
 import { Network } from "../src/network/network.js";
 import { toSafetensors } from "../src/network/safetensors.js";
@@ -84,6 +84,26 @@ describe("model file precheck", () => {
     expect(sizes('{"sizes": [784, 3.5]}')).toBeUndefined();
     expect(sizes('{"sizes": "784,30"}')).toBeUndefined();
     expect(sizes('{"sizes": [78')).toBeUndefined(); // a prefix ends mid-list
+  });
+
+  it("counts the JSON outside strings (what costs heap to parse), escaped quotes kept inside", () => {
+    // a naive count: walk the text, toggling at every quote not preceded by an odd run of backslashes
+    const naive = (text: string): number => {
+      let inside = false;
+      let outside = 0;
+      for (let i = 0; i < text.length; i++) {
+        let slashes = 0;
+        while (i - 1 - slashes >= 0 && text[i - 1 - slashes] === "\\") slashes++;
+        const quote = text[i] === '"' && (!inside || slashes % 2 === 0);
+        if (!inside && !quote) outside++;
+        if (quote) inside = !inside;
+      }
+      return outside;
+    };
+    for (const text of ['{"a": [1, 2, 3], "b": "x,y"}', '["\\"", "\\\\", 12]', '{"order": "AAAA"}', "[0,0,0,0]", '"unclosed', ""]) {
+      expect(bytesOutsideStrings(Buffer.from(text))).toBe(naive(text));
+    }
+    expect(bytesOutsideStrings(Buffer.from('{"network": "' + "A".repeat(1000) + '"}'))).toBe(4);
   });
 
   it("refuses nesting deeper than the limit, ignoring brackets inside strings", () => {
