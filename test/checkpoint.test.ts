@@ -2,6 +2,7 @@
 // one never stopped; signals end a run with its summary; broken checkpoints
 // and failed writes are said in one line and lose nothing.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -114,6 +115,33 @@ describe("--checkpoint and --resume (built bin)", () => {
       [write("newer.ckpt", newer), /a checkpoint of format version 2, but this mnist-train reads version 1/],
       [write("model.ckpt", Buffer.from('{"sizes": [784, 10]}')), /not a checkpoint of mnist-train/],
       [path.join(dir, "none.ckpt"), /cannot read .*none\.ckpt: no such file/],
+    ] as [string, RegExp][]) {
+      expectOneLineError(cli(["--resume", file]), 1, message);
+    }
+  });
+
+  it("behind a valid checksum, the content is still checked: sizes before allocating, options as the file's (exit 1)", () => {
+    const ck = path.join(dir, "reseal.ckpt");
+    expect(cli([...SMALL, "--sizes", "784,20,10", "--epochs", "1", "--threads", "1", "--checkpoint", ck]).code).toBe(0);
+    const text = fs.readFileSync(ck, "utf8");
+    const nl = text.indexOf("\n");
+    const head = JSON.parse(text.slice(0, nl));
+    /** The checkpoint with its content edited and a checksum that matches it: what a careless or hostile writer makes. */
+    const resealed = (name: string, edit: (doc: any) => void) => {
+      const doc = JSON.parse(text.slice(nl + 1));
+      edit(doc);
+      const content = JSON.stringify(doc);
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, `${JSON.stringify({ ...head, sha256: createHash("sha256").update(content).digest("hex") })}\n${content}`);
+      return file;
+    };
+    for (const [file, message] of [
+      [resealed("huge.ckpt", (d) => (d.layers = "fc:2000000000,fc:10")), /huge\.ckpt: "network" holds 127280 bytes \(127 kB\), but the layers "fc:2000000000,fc:10" take 12720000000080 bytes \(12.7 TB\) of parameters\n$/],
+      [resealed("order.ckpt", (d) => (d.state.order = Buffer.alloc(4 * 1500).toString("base64"))), /order\.ckpt: the training order is not a permutation of the training examples/],
+      [resealed("epochs.ckpt", (d) => (d.state.epochs[0].correct = 1e6)), /epochs\.ckpt: state\.epochs\[0\] is \{"epoch":1,"correct":1000000,.*expected a record of epoch 1/],
+      [resealed("eta.ckpt", (d) => (d.config.typed.eta = "fast")), /eta\.ckpt: the options it holds are not valid: --eta "fast": expected a positive finite number/],
+      [resealed("dir.ckpt", (d) => (d.config.typed = { dataDir: "\u001b[2J" })), /dir\.ckpt: the options it holds are \{"dataDir":"\\u001b\[2J"\}, expected the typed options as strings and booleans/],
+      [resealed("json.ckpt", (d) => (d.layers = { deep: [[[[]]]] })), /json\.ckpt: "layers" is \{"deep":\[\[\[\[\]\]\]\]\}, expected a layer list/],
     ] as [string, RegExp][]) {
       expectOneLineError(cli(["--resume", file]), 1, message);
     }

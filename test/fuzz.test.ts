@@ -14,7 +14,8 @@ const CASES_PER_FORMAT = 160;
 const LIMITS: Limits = { caseMs: 15000, peakMb: 200, heapMb: 128, casesPerBatch: 20, concurrency: 2 };
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-fuzz-"));
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+// 640 folders on a shared, busy disk: removing them has taken over 10 s
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }), 120_000);
 
 const show = (o: Outcome): string =>
   `case ${o.case.id} (${o.case.format}, ${o.case.mutator}, seed ${SEED}): ${o.problems.join("; ")}; exit ${o.code}; stderr ${JSON.stringify(o.stderr.slice(0, 300))}`;

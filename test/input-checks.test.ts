@@ -5,8 +5,13 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../src/errors.js";
 import { checkFitsMemory, formatBytes } from "../src/memory.js";
-import { largestModelFile, MAX_DEPTH, readModelFile, scanModelJson } from "../src/network/model-precheck.js";
+import { bytesOutsideStrings, largestModelFile, MAX_DEPTH, readModelFile, scanModelJson } from "../src/network/model-precheck.js";
+import { parseLayers } from "../src/layers/spec.js";
+import { Network } from "../src/network/network.js";
+import { toSafetensors } from "../src/network/safetensors.js";
 import { excerpt, printable } from "../src/text.js";
+
+const plain = { f64: (n: number) => new Float64Array(n), u8: (n: number) => new Uint8Array(n) };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-input-test-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -81,6 +86,26 @@ describe("model file precheck", () => {
     expect(sizes('{"sizes": [78')).toBeUndefined(); // a prefix ends mid-list
   });
 
+  it("counts the JSON outside strings (what costs heap to parse), escaped quotes kept inside", () => {
+    // a naive count: walk the text, toggling at every quote not preceded by an odd run of backslashes
+    const naive = (text: string): number => {
+      let inside = false;
+      let outside = 0;
+      for (let i = 0; i < text.length; i++) {
+        let slashes = 0;
+        while (i - 1 - slashes >= 0 && text[i - 1 - slashes] === "\\") slashes++;
+        const quote = text[i] === '"' && (!inside || slashes % 2 === 0);
+        if (!inside && !quote) outside++;
+        if (quote) inside = !inside;
+      }
+      return outside;
+    };
+    for (const text of ['{"a": [1, 2, 3], "b": "x,y"}', '["\\"", "\\\\", 12]', '{"order": "AAAA"}', "[0,0,0,0]", '"unclosed', ""]) {
+      expect(bytesOutsideStrings(Buffer.from(text))).toBe(naive(text));
+    }
+    expect(bytesOutsideStrings(Buffer.from('{"network": "' + "A".repeat(1000) + '"}'))).toBe(4);
+  });
+
   it("refuses nesting deeper than the limit, ignoring brackets inside strings", () => {
     const deep = "[".repeat(MAX_DEPTH + 1);
     expect(message(() => scanModelJson(Buffer.from(`{"a": ${deep}`), "m.json"))).toBe(
@@ -105,11 +130,20 @@ describe("model file precheck", () => {
     expect(message(() => readModelFile(file))).toMatch(/far larger than any 2-1 network/);
   });
 
-  it("passes binary files (a safetensors-style length prefix) through to their own reader", () => {
-    const file = path.join(tmp, "binary.safetensors");
-    const bytes = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from("[".repeat(100_000))]);
+  it("reads a safetensors file whole once its header agrees with its length, and refuses one whose header does not first", () => {
+    const net = new Network({ inputs: 16, shape: { C: 1, H: 4, W: 4 }, layers: parseLayers("conv:2:3x3:pool=2:relu,fc:5:tanh,softmax:10") }, plain);
+    const bytes = toSafetensors(net, "log-likelihood");
+    const file = path.join(tmp, "net.safetensors");
     fs.writeFileSync(file, bytes);
     expect(Buffer.compare(readModelFile(file), bytes)).toBe(0);
+    // a length prefix, then no JSON nesting limit applies, but the header must be a safetensors header
+    fs.writeFileSync(file, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from("[".repeat(100_000))]));
+    expect(message(() => readModelFile(file))).toBe(`${file}: the safetensors header is not valid UTF-8 JSON`);
+    // the honest header, then a hole of 64 GiB: refused by the header's sizes before the file is read
+    fs.writeFileSync(file, bytes);
+    fs.truncateSync(file, 2 ** 36);
+    const dataBytes = 2 ** 36 - 8 - Number(Buffer.from(bytes).readBigUInt64LE(0));
+    expect(message(() => readModelFile(file))).toMatch(new RegExp(`take 760 bytes of F64 parameters, but the file holds ${dataBytes} bytes \\(68.7 GB\\) after its header$`));
   });
 
   it("names a missing file", () => {

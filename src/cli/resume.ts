@@ -3,8 +3,9 @@
 // --eta would not continue the run, it would start another), except --epochs,
 // which may be raised, and the options that change only how the run is shown,
 // how many threads run it (which changes no number) or which files it writes.
-import { UsageError } from "../errors.js";
+import { DataError, UsageError } from "../errors.js";
 import type { Checkpoint } from "../network/checkpoint.js";
+import { excerpt, printable } from "../text.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
 
 /** Options that change how a run is shown or where it runs, not what it computes: not kept in a checkpoint. */
@@ -27,18 +28,34 @@ export function typedTrainingOptions(raw: RawOptions): RawOptions {
 
 /** The options of the resumed run: the checkpoint's, with what was typed now for how it is shown and how long it runs. */
 export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): RawOptions {
-  const theirs = (ck.config.typed ?? {}) as RawOptions;
+  const theirs = storedOptions(ck.config.typed, file);
   const typed = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-  const before = resolveTrainConfig(theirs);
+  let before: TrainConfig;
+  try {
+    before = resolveTrainConfig(theirs);
+  } catch (e) {
+    // the options came from the file: bad data (exit 1), not a mistake on this command line
+    if (e instanceof UsageError) throw new DataError(`${file}: the options it holds are not valid: ${printable(e.message, 200)}`);
+    throw e;
+  }
   const merged: RawOptions = { ...theirs, ...typed };
   const now = resolveTrainConfig(merged);
   for (const [key, flag] of COMPARED) {
     const a = JSON.stringify(before[key] ?? null);
     const b = JSON.stringify(now[key] ?? null);
     if (a !== b) {
-      throw new UsageError(`${flag} ${b} does not agree with ${a} in the checkpoint ${file}: with --resume, training options may only repeat the checkpoint's (--epochs may be raised)`);
+      throw new UsageError(`${flag} ${printable(b)} does not agree with ${printable(a)} in the checkpoint ${file}: with --resume, training options may only repeat the checkpoint's (--epochs may be raised)`);
     }
   }
   if (now.epochs < ck.state.epoch) throw new UsageError(`--epochs ${now.epochs} is fewer than the ${ck.state.epoch} epochs the checkpoint ${file} has finished`);
   return merged;
+}
+
+/** The options a checkpoint holds, as typed: strings and booleans only, every string printable (they name files and reach messages). */
+function storedOptions(typed: unknown, file: string): RawOptions {
+  if (typed === undefined) return {};
+  const ok = typeof typed === "object" && typed !== null && !Array.isArray(typed) &&
+    Object.values(typed).every((v) => typeof v === "boolean" || (typeof v === "string" && printable(v, 4096) === v));
+  if (!ok) throw new DataError(`${file}: the options it holds are ${excerpt(typed)}, expected the typed options as strings and booleans`);
+  return typed as RawOptions;
 }

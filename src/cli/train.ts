@@ -15,9 +15,9 @@ import type { Shape } from "../layers/layer.js";
 import { Rng } from "../network/rng.js";
 import { expandData } from "../data/expand.js";
 import { DivergedError, sgd, type EpochRecord, type SgdState, type TrainEvent, type TrainResult } from "../network/sgd.js";
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../network/checkpoint.js";
+import { encodeCheckpoint, readCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { readModelFile } from "../network/model-precheck.js";
-import { checkWritable, readBytes, writeFileAtomic } from "./files.js";
+import { checkWritable, writeFileAtomic } from "./files.js";
 import { resumedOptions, typedTrainingOptions } from "./resume.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted, restoreTerminal } from "./progress.js";
@@ -33,7 +33,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   let resumed: Checkpoint | undefined;
   if (typed.resume !== undefined) {
     const file = String(typed.resume);
-    resumed = decodeCheckpoint(readBytes(file), file, arena);
+    resumed = readCheckpoint(file, arena);
     raw = resumedOptions(typed, resumed, file);
   }
   const config = resolveTrainConfig(raw);

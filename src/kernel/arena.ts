@@ -9,6 +9,8 @@ import { DataError } from "../errors.js";
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
 const ALIGN_BYTES = 16; // f64x2 loads like 16-byte alignment
+/** The most the arena can hold: a file declaring more parameters is refused before it is read. */
+export const ARENA_BYTES = MAX_PAGES * PAGE_BYTES;
 
 /** Where buffers come from: an Arena, or (in a worker thread) views of buffers another thread made. */
 export interface Alloc {

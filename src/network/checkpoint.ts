@@ -6,11 +6,15 @@
 // their little-endian bytes, so every bit comes back. A file that is cut
 // short or altered fails the checksum before its content is parsed.
 import { createHash } from "node:crypto";
-import { DataError, UsageError } from "../errors.js";
+import { getHeapStatistics } from "node:v8";
+import { DataError } from "../errors.js";
 import type { Alloc } from "../kernel/arena.js";
-import { parseLayers } from "../layers/spec.js";
+import { formatBytes } from "../memory.js";
+import { excerpt, printable } from "../text.js";
 import { COST_NAMES, type CostName } from "./costs.js";
-import { architectureProblem, Network, parseShape, shapeText } from "./network.js";
+import { bytesOutsideStrings, readParsableFile } from "./model-precheck.js";
+import { Network, shapeText } from "./network.js";
+import { checkFitsArena, exactBytes, parameterBytes, storedArchitecture } from "./stored-architecture.js";
 import type { Shape } from "../layers/layer.js";
 import type { RngState } from "./rng.js";
 import type { EpochRecord, SgdState, TestAtBest } from "./sgd.js";
@@ -52,67 +56,114 @@ export function encodeCheckpoint(c: Checkpoint): string {
   return `${head}\n${content}`;
 }
 
+/** The first line is short: a longer one is not ours. */
+const MAX_HEAD_LINE = 1000;
+/** JSON.parse was measured at up to 17 bytes of heap per byte of structure (numbers, lists, objects); a string costs about its length. */
+const HEAP_PER_STRUCTURE_BYTE = 20;
+const HEAP_PER_STRING_BYTE = 3;
+
+/**
+ * Reads and checks a checkpoint file. Its length is judged before it is read:
+ * even a checkpoint of base64 text must fit in a string and its parse in the heap.
+ */
+export function readCheckpoint(file: string, alloc: Alloc): Checkpoint {
+  return decodeCheckpoint(readParsableFile(file, HEAP_PER_STRING_BYTE), file, alloc);
+}
+
 /** Parses and checks a checkpoint; `source` names the file in errors. Networks are made in `alloc`. */
 export function decodeCheckpoint(bytes: Uint8Array, source: string, alloc: Alloc): Checkpoint {
   const bad = (what: string): DataError => new DataError(`${source}: ${what}`);
-  const newline = bytes.indexOf(0x0a);
-  let head: Record<string, unknown> | undefined;
+  const newline = bytes.subarray(0, MAX_HEAD_LINE).indexOf(0x0a);
+  let head: unknown;
   try {
     head = JSON.parse(Buffer.from(bytes.subarray(0, newline < 0 ? Math.min(bytes.length, 200) : newline)).toString("utf8"));
   } catch {
     // not ours: said below
   }
-  if (!head || head.format !== FORMAT) throw bad("not a checkpoint of mnist-train (its first line does not name the format)");
+  if (!isObject(head) || head.format !== FORMAT) throw bad("not a checkpoint of mnist-train (its first line does not name the format)");
   if (head.formatVersion !== CHECKPOINT_VERSION) {
-    throw bad(`a checkpoint of format version ${JSON.stringify(head.formatVersion)}, but this mnist-train reads version ${CHECKPOINT_VERSION}`);
+    throw bad(`a checkpoint of format version ${excerpt(head.formatVersion)}, but this mnist-train reads version ${CHECKPOINT_VERSION}`);
   }
-  const content = Buffer.from(bytes.subarray(newline + 1)).toString("utf8");
+  const contentBytes = bytes.subarray(newline + 1);
+  const content = Buffer.from(contentBytes).toString("utf8");
   if (sha256(content) !== head.sha256) throw bad("the checksum does not match the content: the file is truncated or altered");
-  const doc = JSON.parse(content) as Record<string, unknown>;
-  // the checksum vouches for the bytes, not for the writer: the shapes are checked before anything is allocated
-  const inputs = doc.inputs as number;
-  if (!Number.isSafeInteger(inputs) || inputs < 1) throw bad(`"inputs" is ${JSON.stringify(doc.inputs)}, expected a positive integer`);
-  let layers;
-  try {
-    layers = parseLayers(String(doc.layers), `"layers"`);
-  } catch (e) {
-    throw e instanceof UsageError ? bad(e.message) : e;
+  // the checksum vouches for the bytes, not for the writer: everything is checked, the sizes before anything is allocated
+  const structure = bytesOutsideStrings(contentBytes);
+  const heap = structure * HEAP_PER_STRUCTURE_BYTE + (contentBytes.length - structure) * HEAP_PER_STRING_BYTE;
+  const limit = getHeapStatistics().heap_size_limit;
+  if (heap > limit) {
+    throw bad(`its ${formatBytes(structure)} of JSON outside strings may take ${formatBytes(heap)} of JavaScript heap to parse, more than the ${formatBytes(limit)} limit`);
   }
-  if (!(COST_NAMES as unknown[]).includes(doc.cost)) throw bad(`"cost" is ${JSON.stringify(doc.cost)}`);
-  const shape = parseShape(String(doc.shape));
-  if (!shape || shape.C * shape.H * shape.W !== inputs) throw bad(`"shape" is ${JSON.stringify(doc.shape)}, expected CxHxW of ${inputs} inputs`);
-  const problem = architectureProblem({ inputs, shape, layers });
-  if (problem) throw bad(`its layers cannot be built: ${problem}`);
-  const state = doc.state as Record<string, unknown> & SgdState;
-  const rng = doc.rng as RngState;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(content);
+  } catch (e) {
+    throw bad(`its content is not JSON (${printable((e as Error).message, 100)})`);
+  }
+  if (!isObject(doc)) throw bad(`its content is ${excerpt(doc)}, expected a JSON object`);
+  const architecture = storedArchitecture({ inputs: doc.inputs, shape: doc.shape, layers: doc.layers }, bad);
+  if (!(COST_NAMES as unknown[]).includes(doc.cost)) throw bad(`"cost" is ${excerpt(doc.cost)}, expected one of ${COST_NAMES.join(", ")}`);
+  // the parameters' size: layers declared far larger than the file are refused by what they would cost
+  const needed = parameterBytes(architecture);
+  for (const key of ["network", "bestNetwork"]) {
+    const v = doc[key];
+    if (key === "bestNetwork" && (v === null || v === undefined)) continue;
+    if (typeof v !== "string" || base64Bytes(v) !== needed) {
+      throw bad(`"${key}" holds ${typeof v === "string" ? exactBytes(base64Bytes(v)) : excerpt(v)}, but the layers "${printable(String(doc.layers), 100)}" take ${exactBytes(needed)} of parameters`);
+    }
+  }
+  checkFitsArena(needed, architecture, bad);
+  const state = doc.state;
+  const rng = doc.rng;
   if (!isObject(doc.config) || !isObject(state) || !isObject(rng)) throw bad("lacks its config, state or generator");
   const words = rng.s;
   if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) ||
     !(rng.spare === null || Number.isFinite(rng.spare))) throw bad("the generator's state is malformed");
   const epoch = state.epoch;
-  if (!Number.isSafeInteger(epoch) || epoch < 1 || !Array.isArray(state.epochs) || state.epochs.length !== epoch) {
-    throw bad(`the state holds ${JSON.stringify(epoch)} epochs but ${Array.isArray(state.epochs) ? state.epochs.length : "no"} epoch records`);
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 1 || !Array.isArray(state.epochs) || state.epochs.length !== epoch) {
+    throw bad(`the state holds ${excerpt(epoch)} epochs but ${Array.isArray(state.epochs) ? state.epochs.length : "no"} epoch records`);
   }
-  if (!(Number.isFinite(state.eta) && state.eta > 0) || !(Number.isSafeInteger(state.since) && state.since >= 0)) throw bad("the schedule's state is malformed");
-  const order = fromBase64U32(String(state.order as unknown), "state.order", bad);
+  state.epochs.forEach((r, i) => checkRecord(r, i + 1, `state.epochs[${i}]`, bad));
+  if (state.best !== null && state.best !== undefined) checkRecord(state.best, undefined, "state.best", bad);
+  if (state.testAtBest !== null && state.testAtBest !== undefined) checkRecord(state.testAtBest, undefined, "state.testAtBest", bad);
+  if (!(isNumber(state.eta) && state.eta > 0) || !(Number.isSafeInteger(state.since) && (state.since as number) >= 0)) throw bad("the schedule's state is malformed");
+  if (typeof state.order !== "string") throw bad(`"state.order" is ${excerpt(state.order)}, expected base64 text`);
+  const order = fromBase64U32(state.order, "state.order", bad);
   checkPermutation(order, bad);
 
-  const network = new Network({ inputs, shape, layers }, alloc);
-  fillParameters(network, String(doc.network), "network", bad);
+  const network = new Network(architecture, alloc);
+  fillParameters(network, doc.network as string, "network", bad);
   let bestNetwork: Network | undefined;
-  if (doc.bestNetwork !== null && doc.bestNetwork !== undefined) {
-    bestNetwork = new Network({ inputs, shape, layers }, alloc);
-    fillParameters(bestNetwork, String(doc.bestNetwork), "bestNetwork", bad);
+  if (typeof doc.bestNetwork === "string") {
+    bestNetwork = new Network(architecture, alloc);
+    fillParameters(bestNetwork, doc.bestNetwork, "bestNetwork", bad);
   }
   return {
-    version: String(doc.version), config: doc.config as Record<string, unknown>, inputs, shape, layers: String(doc.layers),
-    cost: doc.cost as CostName, rng,
+    version: printable(String(doc.version), 40), config: doc.config, inputs: architecture.inputs, shape: architecture.shape!,
+    layers: doc.layers as string, cost: doc.cost as CostName, rng: rng as unknown as RngState,
     state: {
-      epoch, order, eta: state.eta, since: state.since, epochs: state.epochs as EpochRecord[],
+      epoch: epoch as number, order, eta: state.eta, since: state.since as number, epochs: state.epochs as EpochRecord[],
       best: (state.best ?? undefined) as EpochRecord | undefined, testAtBest: (state.testAtBest ?? undefined) as TestAtBest | undefined,
     },
     network, bestNetwork,
   };
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** An epoch record (or the test's score at the best epoch) as sgd.ts writes it: counts, finite numbers. */
+function checkRecord(r: unknown, epoch: number | undefined, name: string, bad: (what: string) => DataError): void {
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  const ok = isObject(r) && count(r.epoch) && (epoch === undefined || r.epoch === epoch) && count(r.correct) && count(r.total) &&
+    (r.correct as number) <= (r.total as number) && isNumber(r.accuracy) &&
+    ["eta", "seconds", "evalSeconds", "trainingCost", "trainingAccuracy", "evalCost"].every((k) => r[k] === undefined || r[k] === null || isNumber(r[k])) &&
+    (r.gradientNorms === undefined || (Array.isArray(r.gradientNorms) && r.gradientNorms.every(isNumber)));
+  if (!ok) throw bad(`${name} is ${excerpt(r)}, expected a record of epoch ${epoch ?? "N"} with its counts and scores`);
+}
+
+/** The bytes that base64 text of this length decodes to (Buffer.from ignores what is not base64; honest text has no such bytes). */
+function base64Bytes(text: string): number {
+  return Buffer.byteLength(text, "base64");
 }
 
 function sha256(text: string): string {

@@ -12,8 +12,9 @@ import { constants as bufferConstants } from "node:buffer";
 import * as fs from "node:fs";
 import { getHeapStatistics } from "node:v8";
 import { cannotRead, DataError } from "../errors.js";
-import { formatBytes } from "../memory.js";
+import { checkFitsMemory, formatBytes } from "../memory.js";
 import { readAt } from "../read-at.js";
+import { MAX_HEADER, readSafetensorsHeader } from "./safetensors.js";
 
 const BYTES_PER_NUMBER = 64;
 const FIXED_BYTES = 65536;
@@ -44,6 +45,7 @@ export function readModelFile(file: string): Uint8Array {
     const first = Buffer.alloc(Math.min(length, HEAD_BYTES));
     const head = first.subarray(0, readAt(fd, first, 0));
     const json = !(head.length >= 8 && head[6] === 0 && head[7] === 0);
+    if (!json) checkSafetensorsLength(fd, file, length, head);
     if (json) {
       checkParsable(file, length);
       checkLength(file, length, scanModelJson(head, file).sizes);
@@ -61,15 +63,42 @@ export function readModelFile(file: string): Uint8Array {
   }
 }
 
+/** A safetensors file's header is read and checked first: the file must be as long as its layers' parameters make it, and fit in memory. */
+function checkSafetensorsLength(fd: number, file: string, length: number, first: Buffer): void {
+  let head = first;
+  if (head.length < Math.min(length, 8 + MAX_HEADER)) {
+    head = Buffer.alloc(Math.min(length, 8 + MAX_HEADER));
+    head = head.subarray(0, readAt(fd, head, 0));
+  }
+  readSafetensorsHeader(head, length, file);
+  checkFitsMemory(file, length, "model parameters");
+}
+
+/** A file of JSON text, read whole once its length is known to fit in a string and its parse (`heapPerByte`) in the heap. */
+export function readParsableFile(file: string, heapPerByte: number): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, "r");
+    const length = fs.fstatSync(fd).size;
+    checkParsable(file, length, heapPerByte);
+    const bytes = Buffer.alloc(length);
+    return bytes.subarray(0, readAt(fd, bytes, 0));
+  } catch (e) {
+    throw cannotRead(file, e);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** Whatever the sizes, the text must fit in a string and its parse in the heap. */
-function checkParsable(file: string, length: number): void {
+function checkParsable(file: string, length: number, heapPerByte = HEAP_PER_BYTE): void {
   if (length > bufferConstants.MAX_STRING_LENGTH) {
     throw new DataError(`${file}: the file is ${formatBytes(length)}, more than the ${formatBytes(bufferConstants.MAX_STRING_LENGTH)} of text JSON.parse can take`);
   }
   const heap = getHeapStatistics().heap_size_limit;
-  if (length * HEAP_PER_BYTE > heap) {
+  if (length * heapPerByte > heap) {
     throw new DataError(
-      `${file}: the file is ${formatBytes(length)}; parsing it may take up to ${formatBytes(length * HEAP_PER_BYTE)} of JavaScript heap, ` +
+      `${file}: the file is ${formatBytes(length)}; parsing it may take up to ${formatBytes(length * heapPerByte)} of JavaScript heap, ` +
         `more than the ${formatBytes(heap)} limit (node --max-old-space-size raises it)`,
     );
   }
@@ -113,6 +142,18 @@ export function scanModelJson(bytes: Uint8Array, source: string): { sizes?: numb
     }
   }
   return sizes === undefined ? {} : { sizes };
+}
+
+/** How many bytes of JSON text lie outside strings (numbers, lists, objects: what costs the most heap to parse). */
+export function bytesOutsideStrings(bytes: Uint8Array): number {
+  let inside = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== QUOTE) continue;
+    const start = i;
+    for (i++; i < bytes.length && bytes[i] !== QUOTE; i++) if (bytes[i] === BACKSLASH) i++;
+    inside += Math.min(i, bytes.length - 1) - start + 1;
+  }
+  return bytes.length - inside;
 }
 
 /** `: [784, 30, 10]` from `at`, as numbers; undefined if it is anything else (the full parse will say what). */

@@ -6,15 +6,17 @@
 // input size, the layer list in the --layers grammar, and the cost.
 // Reading trusts nothing: every size and offset in the header is checked
 // against the file before anything is allocated.
-import { DataError, UsageError } from "../errors.js";
+import { DataError } from "../errors.js";
 import type { Alloc } from "../kernel/arena.js";
-import { formatLayers, parseLayers } from "../layers/spec.js";
+import { formatLayers } from "../layers/spec.js";
+import { excerpt, printable } from "../text.js";
 import { COST_NAMES, type CostName } from "./costs.js";
-import { architectureProblem, Network, parseShape, shapeText } from "./network.js";
+import { Network, shapeText, type Architecture } from "./network.js";
+import { checkFitsArena, exactBytes, parameterBytes, parameterShapes, storedArchitecture } from "./stored-architecture.js";
 
 const FORMAT = "mnist-train";
-/** The reference implementation refuses headers over 100 MB; ours are a few hundred bytes. */
-const MAX_HEADER = 100 * 1024 * 1024;
+/** Ours take about 150 bytes per layer; a larger header would only cost heap to parse (the format itself allows 100 MB). */
+export const MAX_HEADER = 1024 * 1024;
 const PREFIX = 8;
 
 interface TensorInfo {
@@ -65,19 +67,33 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return bytes.length >= PREFIX && bytes[6] === 0 && bytes[7] === 0;
 }
 
-/** Parses and checks a safetensors model; `source` names the file in errors. */
-export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc): { network: Network; cost: CostName } {
+/** What a checked safetensors header says: the network it describes, its cost, where each tensor's bytes start. */
+export interface SafetensorsHeader {
+  architecture: Architecture;
+  cost: CostName;
+  /** For each layer, the file offsets of its weight and bias. */
+  at: { weight: number; bias: number }[];
+}
+
+/**
+ * Reads and checks a safetensors header against the file's length: every
+ * size and offset it declares, and the bytes its layers' parameters take,
+ * before anything is allocated. `head` is the file's start (at least the
+ * prefix and the header, when the file holds them); `length` is the file's.
+ */
+export function readSafetensorsHeader(head: Uint8Array, length: number, source: string): SafetensorsHeader {
   const bad = (what: string): DataError => new DataError(`${source}: ${what}`);
-  if (bytes.length < PREFIX) throw bad(`${bytes.length} bytes is too short for a safetensors file (an 8-byte header length comes first)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - PREFIX) || n > BigInt(MAX_HEADER)) {
-    throw bad(`the header length ${n} is more than the ${bytes.length - PREFIX} bytes that follow it: not a safetensors file, or truncated`);
+  if (length < PREFIX || head.length < PREFIX) throw bad(`${length} bytes is too short for a safetensors file (an 8-byte header length comes first)`);
+  const n = new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true);
+  if (n > BigInt(length - PREFIX)) {
+    throw bad(`the header length ${n} is more than the ${length - PREFIX} bytes that follow it: not a safetensors file, or truncated`);
   }
+  if (n > BigInt(MAX_HEADER)) throw bad(`the header length ${n} is more than the ${MAX_HEADER} bytes a model's header can need`);
   const dataStart = PREFIX + Number(n);
+  if (head.length < dataStart) throw new RangeError(`readSafetensorsHeader needs the first ${dataStart} bytes`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(PREFIX, dataStart)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(PREFIX, dataStart)));
   } catch {
     throw bad("the safetensors header is not valid UTF-8 JSON");
   }
@@ -88,41 +104,36 @@ export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc)
     if (typeof meta[key] !== "string") throw bad(`"__metadata__" lacks the string "${key}"`);
     return meta[key] as string;
   };
-  const inputs = Number(text("inputs"));
-  if (!Number.isSafeInteger(inputs) || inputs < 1) throw bad(`"inputs" is ${JSON.stringify(meta.inputs)}, expected a positive integer`);
-  let layers;
-  try {
-    layers = parseLayers(text("layers"), `"layers"`);
-  } catch (e) {
-    if (e instanceof UsageError) throw bad(e.message);
-    throw e;
-  }
+  const inputs = /^\d{1,15}$/.test(text("inputs")) ? Number(meta.inputs) : meta.inputs;
   // older files name no shape: one row of units, as fully connected layers read it
-  const shape = meta.shape === undefined ? { C: 1, H: 1, W: inputs } : parseShape(String(meta.shape));
-  if (!shape || shape.C * shape.H * shape.W !== inputs) throw bad(`"shape" is ${JSON.stringify(meta.shape)}, expected CxHxW of ${inputs} inputs`);
-  const problem = architectureProblem({ inputs, shape, layers });
-  if (problem) throw bad(`the layers "${formatLayers(layers)}" cannot be built: ${problem}`);
+  const architecture = storedArchitecture({ inputs, shape: meta.shape, layers: text("layers") }, bad, true);
   const cost = text("cost");
-  if (!(COST_NAMES as string[]).includes(cost)) throw bad(`"cost" is ${JSON.stringify(cost)}, expected one of ${COST_NAMES.join(", ")}`);
+  if (!(COST_NAMES as string[]).includes(cost)) throw bad(`"cost" is ${excerpt(cost)}, expected one of ${COST_NAMES.join(", ")}`);
 
+  // the size first: layers declared far larger than the file are refused by what they would cost
+  const dataBytes = length - dataStart;
+  const shapes = parameterShapes(architecture);
+  const needed = parameterBytes(architecture);
+  if (needed !== dataBytes) {
+    throw bad(`the layers "${printable(formatLayers(architecture.layers), 200)}" take ${exactBytes(needed)} of F64 parameters, but the file holds ${exactBytes(dataBytes)} after its header`);
+  }
+  checkFitsArena(needed, architecture, bad);
   // every tensor the layers need, of the right shape, inside the data, covering it without overlap
-  const dataBytes = bytes.length - dataStart;
   const expected = new Map<string, number[]>();
-  const skeleton = new Network({ inputs, shape, layers }, { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) });
-  skeleton.layers.forEach((layer, l) => {
+  shapes.forEach((s, l) => {
     const names = tensorNames(l);
-    expected.set(names.weight, [...layer.weightShape]);
-    expected.set(names.bias, [layer.spec.size]);
+    expected.set(names.weight, s.weight);
+    expected.set(names.bias, [s.bias]);
   });
   const extra = Object.keys(header).find((k) => k !== "__metadata__" && !expected.has(k));
-  if (extra !== undefined) throw bad(`tensor "${extra.slice(0, 60)}" is not one of the layers' tensors`);
+  if (extra !== undefined) throw bad(`tensor "${printable(extra, 60)}" is not one of the layers' tensors`);
   const spans: [number, number, string][] = [];
   for (const [name, shape] of expected) {
     const t = header[name];
     if (!isTensorInfo(t)) throw bad(`tensor "${name}" is missing or lacks dtype, shape and data_offsets`);
-    if (t.dtype !== "F64") throw bad(`tensor "${name}" has dtype ${JSON.stringify(t.dtype)}, expected "F64"`);
+    if (t.dtype !== "F64") throw bad(`tensor "${name}" has dtype ${excerpt(t.dtype)}, expected "F64"`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw bad(`tensor "${name}" has shape ${JSON.stringify(t.shape)}, but the layers "${formatLayers(layers)}" need [${shape.join(", ")}]`);
+      throw bad(`tensor "${name}" has shape ${excerpt(t.shape)}, but the layers "${printable(formatLayers(architecture.layers), 200)}" need [${shape.join(", ")}]`);
     }
     const [s, e] = t.data_offsets;
     const count = shape.reduce((a, b) => a * b, 1);
@@ -137,21 +148,27 @@ export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc)
     if (s !== covered) throw bad(`tensor "${name}" starts at byte ${s} of the data, expected ${covered} (tensors must cover the data without gaps or overlaps)`);
     covered = e;
   }
-  if (covered !== dataBytes) throw bad(`the tensors cover ${covered} of the ${dataBytes} bytes of data`);
+  const offset = (name: string): number => dataStart + (header[name] as TensorInfo).data_offsets[0];
+  const at = shapes.map((_, l) => ({ weight: offset(tensorNames(l).weight), bias: offset(tensorNames(l).bias) }));
+  return { architecture, cost: cost as CostName, at };
+}
 
-  const network = new Network({ inputs, shape, layers }, alloc);
+/** Parses and checks a safetensors model; `source` names the file in errors. */
+export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc): { network: Network; cost: CostName } {
+  const { architecture, cost, at } = readSafetensorsHeader(bytes, bytes.length, source);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const network = new Network(architecture, alloc);
   network.layers.forEach((layer, l) => {
     const names = tensorNames(l);
-    for (const [name, out] of [[names.weight, layer.weight], [names.bias, layer.bias]] as const) {
-      const at = dataStart + (header[name] as TensorInfo).data_offsets[0];
+    for (const [name, out, start] of [[names.weight, layer.weight, at[l]!.weight], [names.bias, layer.bias, at[l]!.bias]] as const) {
       for (let i = 0; i < out.length; i++) {
-        const v = view.getFloat64(at + 8 * i, true);
-        if (!Number.isFinite(v)) throw bad(`${name}[${i}] is ${v}, expected a finite number`);
+        const v = view.getFloat64(start + 8 * i, true);
+        if (!Number.isFinite(v)) throw new DataError(`${source}: ${name}[${i}] is ${v}, expected a finite number`);
         out[i] = v;
       }
     }
   });
-  return { network, cost: cost as CostName };
+  return { network, cost };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,54 +1,13 @@
 // The table of fuzzed file formats. Every case is a folder holding a small
-// honest MNIST-shaped data set (4x4 images) and a 16-3-10 model, with one
-// file damaged or made hostile, read by `mnist-train evaluate`.
+// honest MNIST-shaped data set (4x4 images) and a model, with one file
+// damaged or made hostile, read by `mnist-train evaluate` (or, for
+// checkpoints, `mnist-train --resume`).
 import * as zlib from "node:zlib";
 import type { Rng } from "../../src/network/rng.js";
 import type { CaseFiles, FuzzFormat, Mutator } from "./harness.js";
-
-const TRAIN = 40;
-const TEST = 20;
-const SIDE = 4;
-const SIZES = [SIDE * SIDE, 3, 10];
-
-const IMAGE_FILES = ["train-images-idx3-ubyte", "t10k-images-idx3-ubyte"];
-const LABEL_FILES = ["train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"];
-const IDX_FILES = [...IMAGE_FILES, ...LABEL_FILES];
-
-// ---- drawing from the seed
-
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.below(items.length)] as T;
-const randomBytes = (rng: Rng, n: number): Uint8Array => Uint8Array.from({ length: n }, () => rng.below(256));
-
-// ---- honest files
-
-function idx(magic: number, sizes: readonly number[], payload: Uint8Array): Uint8Array {
-  const out = Buffer.alloc(4 + 4 * sizes.length + payload.length);
-  out.writeUInt32BE(magic, 0);
-  sizes.forEach((s, i) => out.writeUInt32BE(s >>> 0, 4 + 4 * i));
-  out.set(payload, 4 + 4 * sizes.length);
-  return out;
-}
-
-function honestModel(rng: Rng): Record<string, unknown> {
-  const layers = SIZES.slice(1).map((n, l) => ({ n, nIn: SIZES[l] as number }));
-  return {
-    sizes: SIZES,
-    weights: layers.map(({ n, nIn }) => Array.from({ length: n }, () => Array.from({ length: nIn }, () => rng.normal() / 4))),
-    biases: layers.map(({ n }) => Array.from({ length: n }, () => [rng.normal()])),
-    cost: "CrossEntropyCost",
-  };
-}
-
-function honestCase(rng: Rng): CaseFiles {
-  const labels = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rng.below(10));
-  return {
-    "train-images-idx3-ubyte": idx(0x803, [TRAIN, SIDE, SIDE], randomBytes(rng, TRAIN * SIDE * SIDE)),
-    "train-labels-idx1-ubyte": idx(0x801, [TRAIN], labels(TRAIN)),
-    "t10k-images-idx3-ubyte": idx(0x803, [TEST, SIDE, SIDE], randomBytes(rng, TEST * SIDE * SIDE)),
-    "t10k-labels-idx1-ubyte": idx(0x801, [TEST], labels(TEST)),
-    "model.json": Buffer.from(JSON.stringify(honestModel(rng))),
-  };
-}
+import { checkpointFormat } from "./checkpoint-format.js";
+import { honestCase, IDX_FILES, IMAGE_FILES, idx, LABEL_FILES, ODD_VALUES, pick, randomBytes, SIDE, TRAIN } from "./honest.js";
+import { safetensorsFormat } from "./safetensors-format.js";
 
 const evaluate = (dir: string): string[] => ["evaluate", "--model", `${dir}/model.json`, "--data-dir", dir, "--kernel", "js", "--no-color"];
 
@@ -187,7 +146,6 @@ function randomArray(doc: Doc, rng: Rng): unknown[] {
   return node;
 }
 
-const ODD_VALUES: unknown[] = [null, true, "0.5", "\u001b[2J\u001b[31mred\nsecond line\u0007", {}, [], [[[]]], -1, 1.5, 1e308, { sizes: [1, 2] }];
 
 const modelMutators: Record<string, Mutator> = {
   "honest": { mutate: (files) => files, exit: 0 },
@@ -255,4 +213,6 @@ const modelMutators: Record<string, Mutator> = {
 export const FORMATS: readonly FuzzFormat[] = [
   { name: "idx", honest: honestCase, args: evaluate, mutators: idxMutators },
   { name: "model-json", honest: honestCase, args: evaluate, mutators: modelMutators },
+  safetensorsFormat,
+  checkpointFormat,
 ];

@@ -10,8 +10,13 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../../src/network/rng.js";
 
-/** The files of one case: name in the case's folder -> bytes. */
-export type CaseFiles = Record<string, Uint8Array>;
+/** The files of one case: name in the case's folder -> bytes (see sparse()). */
+export type CaseFiles = Record<string, Uint8Array & { sparseLength?: number }>;
+
+/** `bytes`, written as a file of `length` bytes: the rest a hole that costs no disk (a file "larger than memory"). */
+export function sparse(bytes: Uint8Array, length: number): Uint8Array & { sparseLength: number } {
+  return Object.assign(Buffer.from(bytes), { sparseLength: length });
+}
 
 export interface Mutator {
   /** Edits a copy of the honest files into a damaged or hostile case. */
@@ -31,6 +36,8 @@ export interface FuzzFormat {
   /** The CLI arguments that read the case in `dir`. */
   args(dir: string): string[];
   readonly mutators: Record<string, Mutator>;
+  /** Run once before the cases are made, with the folder they are made in (e.g. to make an honest file with the CLI). */
+  prepare?(root: string): void;
 }
 
 export interface Limits {
@@ -48,6 +55,8 @@ export interface FuzzCase {
   id: number;
   format: string;
   mutator: string;
+  /** The case's folder: its files, and the working directory it runs in (what it writes stays there). */
+  dir: string;
   args: string[];
   exit?: number;
 }
@@ -71,6 +80,7 @@ const BIN = path.join(HERE, "../../bin/mnist-train.js");
 export function makeCases(formats: readonly FuzzFormat[], count: number, seed: number, root: string): FuzzCase[] {
   const cases: FuzzCase[] = [];
   formats.forEach((format, f) => {
+    format.prepare?.(root);
     const names = Object.keys(format.mutators);
     for (let i = 0; i < count; i++) {
       const rng = new Rng(seed * 1000003 + f * 65537 + i);
@@ -80,8 +90,11 @@ export function makeCases(formats: readonly FuzzFormat[], count: number, seed: n
       const dir = path.join(root, `${id}-${format.name}-${mutatorName}`);
       fs.mkdirSync(dir, { recursive: true });
       const files = mutator.mutate(format.honest(rng), rng);
-      for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
-      cases.push({ id, format: format.name, mutator: mutatorName, args: format.args(dir), exit: mutator.exit });
+      for (const [name, bytes] of Object.entries(files)) {
+        fs.writeFileSync(path.join(dir, name), bytes);
+        if (bytes.sparseLength !== undefined) fs.truncateSync(path.join(dir, name), bytes.sparseLength);
+      }
+      cases.push({ id, format: format.name, mutator: mutatorName, dir, args: format.args(dir), exit: mutator.exit });
     }
   });
   return cases;
@@ -106,7 +119,7 @@ export async function runCases(cases: readonly FuzzCase[], limits: Limits, root:
 function runBatch(batch: readonly FuzzCase[], limits: Limits, casesFile: string): Promise<Outcome[]> {
   fs.writeFileSync(casesFile, JSON.stringify(batch.map((c) => ({ id: c.id, args: c.args }))));
   const child = spawn(process.execPath, ["--expose-gc", `--max-old-space-size=${limits.heapMb}`, RUNNER, casesFile], {
-    stdio: ["ignore", "ignore", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe", "pipe"], cwd: path.dirname(casesFile),
   });
   const byId = new Map(batch.map((c) => [c.id, c]));
   const outcomes: Outcome[] = [];
@@ -172,7 +185,7 @@ export async function runSolo(cases: readonly FuzzCase[], limits: Limits): Promi
 function runOne(c: FuzzCase, limits: Limits): Promise<Outcome> {
   const start = Date.now();
   const child = spawn(process.execPath, [`--max-old-space-size=${limits.heapMb}`, "--import", pathToFileURL(PEAK).href, BIN, ...c.args], {
-    stdio: ["ignore", "ignore", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe", "pipe"], cwd: c.dir,
   });
   let stderr = "";
   let peak = "";
