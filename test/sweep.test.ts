@@ -177,3 +177,14 @@ describe("mnist-train sweep (built bin)", () => {
     });
   }
 });
+
+describe("a sweep directory is untrusted input", () => {
+  it("a sweep.json far larger than any plan is refused by its size, in one line (exit 1)", () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, "sweep.json"), Buffer.alloc(2 << 20, 0x20));
+    const r = cli(["sweep", "--grid", "eta=0.5,3", "--out", dir, "--", ...TINY]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sweep\.json: 2097152 bytes, more than the 1048576 a sweep's plan can take\n$/);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});

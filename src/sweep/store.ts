@@ -44,12 +44,18 @@ export function openSweepDir(dir: string, plan: SweepPlan): void {
 }
 
 /** The plan in DIR/sweep.json, or undefined when there is none. */
+/** A plan is a few kilobytes; a sweep.json far larger is not one (and is not read into memory). */
+const MAX_PLAN_BYTES = 1 << 20;
+
 export function readPlan(dir: string): SweepPlan | undefined {
   const file = path.join(dir, PLAN_FILE);
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_PLAN_BYTES) throw new DataError(`${file}: ${size} bytes, more than the ${MAX_PLAN_BYTES} a sweep's plan can take`);
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
+    if (e instanceof DataError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new DataError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
