@@ -28,15 +28,23 @@ const TIME = "/usr/bin/time";
 const RSS_MARK = "bench-compare peak RSS kB:";
 
 const MAIN = { sizes: "784,30,10", batchSize: 10 };
+// Chapter 6's conv nets (network3.py's settings, 5,000 images an epoch): against PyTorch, not numpy.
+const CONV = (net, layers) => ({ sizes: net, net, layers, batchSize: 10, trainSize: 5000, eta: "0.1" });
 const CONFIGS = {
   main: [MAIN],
   all: [MAIN, { sizes: "784,100,10", batchSize: 10 }, { sizes: "784,30,10", batchSize: 100 }],
+  conv: [
+    CONV("ch6-conv", "conv:20:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10"),
+    CONV("ch6-conv2", "conv:20:5x5:pool=2:sigmoid,conv:40:5x5:pool=2:sigmoid,fc:100:sigmoid,softmax:10"),
+  ],
 };
 
 const USAGE = `usage: node scripts/bench-compare.mjs [options]
   --rounds <n>        runs of every program per configuration, alternating (default 3)
   --epochs <n>        epochs per run; the first is dropped as warm-up when n > 1 (default 2)
-  --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100)
+  --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100), or conv:
+                      chapter 6's ch6-conv and ch6-conv2 (5,000 images an epoch) against PyTorch (scripts/torch_conv.py,
+                      float64, same threads) when a python3 can import torch
   --kernels <list>    our kernels to run: js, wasm or both (default js,wasm; wasm runs on 1 thread and on every core)
   --loop              also run the numpy reference's per-example loop (--per-example: several s/epoch)
   --against <dir>     also run another build of mnist-train (a checkout with dist/ built, e.g. the previous commit's)
@@ -50,6 +58,7 @@ function main() {
     ...ourPrograms(options.kernels, ROOT, "mnist-train"),
     ...(options.against ? ourPrograms(options.kernels, path.resolve(options.against), `mnist-train at ${options.against}`) : []),
     ...numpyPrograms(options.loop, dataDir),
+    ...torchPrograms(dataDir),
   ];
   const results = CONFIGS[options.configs].flatMap((config) => measureConfig(config, programs, options));
   if (options.json) for (const r of results) console.log(JSON.stringify({ type: "result", ...r }));
@@ -101,6 +110,29 @@ function commonArgs(config, epochs) {
   return ["--sizes", config.sizes, "--epochs", String(epochs), "--batch-size", String(config.batchSize), "--eta", ETA, "--seed", SEED];
 }
 
+/** A conv config as mnist-train's flags: network3.py's order (no shuffling) and cost. */
+function convArgs(config, epochs) {
+  return ["--layers", config.layers, "--epochs", String(epochs), "--batch-size", String(config.batchSize), "--eta", config.eta,
+    "--train-size", String(config.trainSize), "--no-shuffle", "--seed", SEED];
+}
+
+/** scripts/torch_conv.py on 1 thread and on every core, for the conv configs, with the first python3 that has torch
+ *  (Debian's python3-torch is /usr/bin/python3's; a python3 first on PATH may be another). */
+function torchPrograms(dataDir) {
+  const python = ["python3", "/usr/bin/python3"].find((py) => spawnSync(py, ["-c", "import torch"], { stdio: "ignore" }).status === 0);
+  if (!python) return [];
+  const cores = os.availableParallelism();
+  return [...new Set([1, cores])].map((threads) => ({
+    program: `torch, ${threads} thread${threads > 1 ? "s" : ""}`,
+    conv: true,
+    env: process.env,
+    argv: (config, epochs) => [python, path.join(ROOT, "scripts/torch_conv.py"), "--net", config.net, "--epochs", String(epochs),
+      "--batch-size", String(config.batchSize), "--eta", config.eta, "--train-size", String(config.trainSize),
+      "--threads", String(threads), "--data-dir", dataDir],
+    parse: (stdout) => ({ seconds: [...stdout.matchAll(/^Epoch \d+: .* train ([\d.]+) s/gm)].map((m) => Number(m[1])) }),
+  }));
+}
+
 /** mnist-train: the TypeScript kernel, the WebAssembly one, and the WebAssembly one on every core. */
 function ourPrograms(kernels, root, program) {
   const cores = os.availableParallelism();
@@ -110,8 +142,9 @@ function ourPrograms(kernels, root, program) {
     kernel,
     threads,
     env: process.env,
+    both: true,
     argv: (config, epochs) => [process.execPath, path.join(root, "bin/mnist-train.js"), "--json", "--no-progress",
-      ...commonArgs(config, epochs), "--kernel", kernel, "--threads", String(threads)],
+      ...(config.layers ? convArgs(config, epochs) : commonArgs(config, epochs)), "--kernel", kernel, "--threads", String(threads)],
     parse: parseOurs,
   }));
 }
@@ -151,7 +184,9 @@ function numpyEnv() {
 // --- running -----------------------------------------------------------------
 
 /** Runs every program `rounds` times, alternating (the starting one rotates), and summarises each. */
-function measureConfig(config, programs, options) {
+function measureConfig(config, all, options) {
+  // ours run every config; numpy the fully connected ones, PyTorch the conv ones
+  const programs = all.filter((p) => p.both || Boolean(p.conv) === Boolean(config.layers));
   const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined, variant: undefined }));
   const skip = options.epochs > 1 ? 1 : 0;
   for (let r = 0; r < options.rounds; r++) {
@@ -202,7 +237,7 @@ function runOnce(program, config, epochs) {
 function describe(config, program, threads, variant) {
   const ours = isOurs(program.program)
     ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads } : {};
-  return { sizes: config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
+  return { sizes: config.layers ? config.layers : config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
 }
 
 function median(xs) {
@@ -224,15 +259,21 @@ const megabytes = (r) => (r?.peakRssMB != null ? `${Math.round(r.peakRssMB)} MB`
 
 /** config | ours (variant) | ours s/epoch | numpy matrix s/epoch | ratio, and peak RSS of each. */
 function printTable(results, options) {
-  const head = ["config", "ours", "ours s/epoch", "numpy matrix s/epoch", "ours/numpy", "ours range", "numpy range", "ours peak RSS", "numpy peak RSS",
+  const ref = options.configs === "conv" ? "torch" : "numpy";
+  const head = ["config", "ours", "ours s/epoch", `${ref === "numpy" ? "numpy matrix" : "torch"} s/epoch`, `ours/${ref}`, "ours range", `${ref} range`,
+    "ours peak RSS", `${ref} peak RSS`,
     ...(options.loop ? ["numpy per-example s/epoch"] : [])];
   const rows = CONFIGS[options.configs].flatMap((config) => {
-    const mine = results.filter((r) => isOurs(r.program) && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
-    const find = (program) => results.find((r) => r.program === program && r.sizes.join() === config.sizes && r.batchSize === config.batchSize);
-    const numpy = find("numpy matrix");
-    return mine.map((r) => [label(config), name(r), seconds(r), seconds(numpy),
+    const same = (r) => String(r.sizes) === (config.layers ?? config.sizes) && r.batchSize === config.batchSize;
+    const mine = results.filter((r) => isOurs(r.program) && same(r));
+    const find = (program) => results.find((r) => r.program === program && same(r));
+    return mine.map((r) => {
+      // the reference: numpy (one BLAS thread) for the fully connected nets, PyTorch on as many threads for the conv nets
+      const numpy = config.layers ? find(`torch, ${r.threads} thread${r.threads > 1 ? "s" : ""}`) : find("numpy matrix");
+      return [label(config), name(r), seconds(r), seconds(numpy),
       numpy ? (r.secondsPerEpoch / numpy.secondsPerEpoch).toFixed(2) : "-", range(r), range(numpy), megabytes(r), megabytes(numpy),
-      ...(options.loop ? [seconds(find("numpy per-example"))] : [])]);
+      ...(options.loop ? [seconds(find("numpy per-example"))] : [])];
+    });
   });
   const kept = options.epochs > 2 ? `epochs 2-${options.epochs}` : `epoch ${Math.min(options.epochs, 2)}`;
   console.log(`Training seconds per epoch (50,000 examples, eta ${ETA}), median of ${kept} over ${options.rounds} alternating rounds; ` +
