@@ -4,7 +4,7 @@
 The same networks as mnist-train's ch6-conv and ch6-conv2 presets (network3.py's ConvPoolLayer: valid 5x5
 convolution, 2x2 max-pooling, then bias and sigmoid; a fully connected sigmoid layer; softmax with the
 log-likelihood cost), float64 like ours, plain SGD over mini-batches in the data's order (no shuffling, as
-network3.py), one optimiser step per mini-batch. It prints, per epoch, "Epoch j: correct / total [train s]" with
+network3.py), one optimiser step per mini-batch. It prints, per epoch, "Epoch j: correct / total, train s" with
 the training time alone. Not a project dependency: it runs where python3 can import torch (Debian's python3-torch).
 
     python3 scripts/torch_conv.py --net ch6-conv --train-size 5000 --epochs 2 --threads 1 --data-dir DIR
@@ -94,7 +94,7 @@ def main():
         seconds = time.perf_counter() - t0
         with torch.no_grad():
             correct = sum(int((net(vx[i:i + 1000]).argmax(1) == vy[i:i + 1000]).sum()) for i in range(0, len(vx), 1000))
-        print(f"Epoch {epoch}: {correct} / {len(vx)} [train {seconds:.3f} s]", flush=True)
+        print(f"Epoch {epoch}: {correct} / {len(vx)}, train {seconds:.3f} s", flush=True)
 
 
 if __name__ == "__main__":
