@@ -84,7 +84,9 @@ describe("mnist-train report", () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it("opens in headless Chromium with the network blocked: no console error, every chart drew its marks, the gallery shows digits", async () => {
+  it("opens in headless Chromium with the network blocked: no console error, every chart drew its marks, the gallery shows digits", async (ctx) => {
+    // CI (.ci/run installs it) must have Chromium; elsewhere its absence skips this test, visibly, rather than failing npm test
+    if (!fs.existsSync(CHROMIUM) && !process.env.CI) ctx.skip();
     expect(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`).toBe(true);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     try {
