@@ -22,7 +22,7 @@ import { fromBookJson, toBookJson } from "../src/network/model-file.js";
 import { Network } from "../src/network/network.js";
 import { Rng } from "../src/network/rng.js";
 import { sgd, type Monitor, type SgdOptions } from "../src/network/sgd.js";
-import { kernels, randomNetwork } from "./helpers.js";
+import { kernels, randomNetwork, expectOneLineError } from "./helpers.js";
 
 const { train, test } = await loadMnist();
 
@@ -324,13 +324,6 @@ function jsonRun(args: string[]) {
   return { config: one("config"), epochs: records.filter((x) => x.type === "epoch"), summary: one("summary"), evaluation: one("evaluation") };
 }
 
-function expectOneLineError(r: ReturnType<typeof cli>, code: number, message: RegExp): void {
-  expect(r.code).toBe(code);
-  expect(r.stderr).toMatch(message);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe("");
-}
 
 describe("mnist-train chapter-3 options (built bin)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-ch3-"));

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { expectOneLineError } from "./helpers.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
 const SMALL = ["--train-size", "1500", "--test-size", "300", "--validation-size", "500", "--eta", "0.1"];
@@ -23,12 +24,6 @@ function epochRecords(stdout: string) {
     .map(({ seconds: _s, evalSeconds: _e, ...rest }) => rest);
 }
 
-function expectOneLineError(r: ReturnType<typeof cli>, code: number, message: RegExp): void {
-  expect(r.stderr).toMatch(message);
-  expect(r.code).toBe(code);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 /** Starts a run and resolves once `file` exists (a checkpoint written), with the running child. */
 function startUntil(args: string[], file: string) {
@@ -91,9 +86,9 @@ describe("--checkpoint and --resume (built bin)", () => {
     const more = cli(["--resume", ck, "--epochs", "2", "--json"]);
     expect(more.code).toBe(0);
     expect(epochRecords(more.stdout)).toEqual(epochRecords(cli([...args, "--epochs", "2"]).stdout));
-    expectOneLineError(cli(["--resume", ck, "--eta", "0.5"]), 2, /--eta 0.5 does not agree with 0.1 in the checkpoint .*raise\.ckpt/);
-    expectOneLineError(cli(["--resume", ck, "--sizes", "784,30,10"]), 2, /--sizes \[784,30,10\] does not agree with \[784,20,10\]/);
-    expectOneLineError(cli(["--resume", ck, "--epochs", "1"]), 2, /--epochs 1 is fewer than the 2 epochs the checkpoint .* has finished/);
+    expectOneLineError(cli(["--resume", ck, "--eta", "0.5"]), 2, /--eta 0.5 does not agree with 0.1 in the checkpoint .*raise\.ckpt/, true);
+    expectOneLineError(cli(["--resume", ck, "--sizes", "784,30,10"]), 2, /--sizes \[784,30,10\] does not agree with \[784,20,10\]/, true);
+    expectOneLineError(cli(["--resume", ck, "--epochs", "1"]), 2, /--epochs 1 is fewer than the 2 epochs the checkpoint .* has finished/, true);
   });
 
   it("a truncated, an altered and a foreign checkpoint are refused in one line (exit 1)", () => {
@@ -116,7 +111,7 @@ describe("--checkpoint and --resume (built bin)", () => {
       [write("model.ckpt", Buffer.from('{"sizes": [784, 10]}')), /not a checkpoint of mnist-train/],
       [path.join(dir, "none.ckpt"), /cannot read .*none\.ckpt: no such file/],
     ] as [string, RegExp][]) {
-      expectOneLineError(cli(["--resume", file]), 1, message);
+      expectOneLineError(cli(["--resume", file]), 1, message, true);
     }
   });
 
@@ -143,7 +138,7 @@ describe("--checkpoint and --resume (built bin)", () => {
       [resealed("dir.ckpt", (d) => (d.config.typed = { dataDir: "\u001b[2J" })), /dir\.ckpt: the options it holds are \{"dataDir":"\\u001b\[2J"\}, expected the typed options as strings and booleans/],
       [resealed("json.ckpt", (d) => (d.layers = { deep: [[[[]]]] })), /json\.ckpt: "layers" is \{"deep":\[\[\[\[\]\]\]\]\}, expected a layer list/],
     ] as [string, RegExp][]) {
-      expectOneLineError(cli(["--resume", file]), 1, message);
+      expectOneLineError(cli(["--resume", file]), 1, message, true);
     }
   });
 
@@ -212,7 +207,7 @@ describe("rough edges", () => {
     const file = path.join(dir, "read-only.json");
     fs.writeFileSync(file, "keep me");
     fs.chmodSync(file, 0o444);
-    expectOneLineError(cli([...SMALL, "--epochs", "1", "--save", file]), 1, /cannot write .*read-only\.json: the file is read-only \(remove it or choose another name\)/);
+    expectOneLineError(cli([...SMALL, "--epochs", "1", "--save", file]), 1, /cannot write .*read-only\.json: the file is read-only \(remove it or choose another name\)/, true);
     expect(fs.readFileSync(file, "utf8")).toBe("keep me");
   });
 

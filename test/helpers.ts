@@ -1,4 +1,6 @@
-// Shared test fixtures: kernels to run every check with, and small random networks and batches.
+// Shared test fixtures: kernels to run every check with, small random networks and batches, and the check
+// that a failed command said one line.
+import { expect } from "vitest";
 import { Arena } from "../src/kernel/arena.js";
 import type { Kernel } from "../src/kernel/kernel.js";
 import { jsKernel } from "../src/kernel/js.js";
@@ -36,4 +38,16 @@ export function maxRelError(x: ArrayLike<number>, y: ArrayLike<number>): number 
   let worst = 0;
   for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i])));
   return worst;
+}
+
+/** A command that failed as the CLI must: this exit code, one line on stderr matching `message`, no stack trace,
+ *  and (unless `stdoutMayHold`) nothing on stdout. */
+export function expectOneLineError(
+  r: { code: number | null; stdout: string; stderr: string }, code: number, message: RegExp, stdoutMayHold = false,
+): void {
+  expect(r.stderr).toMatch(message);
+  expect(r.code).toBe(code);
+  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  if (!stdoutMayHold) expect(r.stdout).toBe("");
 }

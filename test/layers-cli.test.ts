@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectOneLineError } from "./helpers.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
 const SMALL = ["--train-size", "2000", "--test-size", "500", "--validation-size", "1000", "--epochs", "2", "--threads", "1"];
@@ -20,13 +21,6 @@ function records(stdout: string) {
   return stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
 }
 
-function expectOneLineError(r: ReturnType<typeof cli>, code: number, message: RegExp): void {
-  expect(r.stderr).toMatch(message);
-  expect(r.code).toBe(code);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe("");
-}
 
 describe("--layers on the command line (built bin)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-train-layers-"));
