@@ -5,7 +5,7 @@
 // and a convolution with max-pooling, SIZE filters of KHxKW (network3.py's ConvPoolLayer):
 //   conv:20:5x5:pool=2:relu
 import { UsageError } from "../errors.js";
-import { ACTIVATIONS, type ActivationName } from "./activations.js";
+import type { ActivationName } from "./activations.js";
 
 export type LayerType = "fc" | "softmax" | "conv";
 
@@ -115,8 +115,4 @@ export function formatLayer(l: LayerSpec): string {
 /** True for the book's chapter 1-3 networks: sigmoid fully connected layers, no dropout (network2.py's JSON holds them). */
 export function isSigmoidStack(layers: readonly LayerSpec[]): boolean {
   return layers.every((l) => l.type === "fc" && l.activation === "sigmoid" && l.dropout === 0);
-}
-
-export function activationOf(l: LayerSpec) {
-  return ACTIVATIONS[l.activation];
 }

@@ -71,7 +71,7 @@ export function readCheckpoint(file: string, alloc: Alloc): Checkpoint {
 }
 
 /** Parses and checks a checkpoint; `source` names the file in errors. Networks are made in `alloc`. */
-export function decodeCheckpoint(bytes: Uint8Array, source: string, alloc: Alloc): Checkpoint {
+function decodeCheckpoint(bytes: Uint8Array, source: string, alloc: Alloc): Checkpoint {
   const bad = (what: string): DataError => new DataError(`${source}: ${what}`);
   const newline = bytes.subarray(0, MAX_HEAD_LINE).indexOf(0x0a);
   let head: unknown;
