@@ -11,7 +11,7 @@ import os from "node:os";
 import { gatherBatch } from "../data/batch.js";
 import type { Dataset } from "../data/dataset.js";
 import { loadMnist, splitBook } from "../data/mnist.js";
-import { Arena } from "../kernel/arena.js";
+import { Arena, NO_MEMORY } from "../kernel/arena.js";
 import { createKernel, type Kernel, type KernelName, type KernelVariant } from "../kernel/index.js";
 import { createWasmKernel, wasmModule, wasmVariants } from "../kernel/wasm.js";
 import { logLikelihood, quadratic } from "../network/costs.js";
@@ -392,7 +392,7 @@ async function benchConv(ds: Dataset, kernels: readonly KernelName[], threadCoun
   const rates = await measureCases("conv nets, mini-batch 10", ds, configs, plan, plan.rounds);
   return rates.map(({ c, rate }) => {
     const net = CONV_NETS.find((n) => n.layers === c.layers)!;
-    const flops = trainingFlops(new Network({ inputs: ds.pixels, shape: { C: 1, H: ds.rows, W: ds.cols }, layers: parseLayers(net.layers) }, NO_ALLOC));
+    const flops = trainingFlops(new Network({ inputs: ds.pixels, shape: { C: 1, H: ds.rows, W: ds.cols }, layers: parseLayers(net.layers) }, NO_MEMORY));
     const examplesPerSecond = rate * batchSize;
     return {
       net: net.name, layers: net.layers, kernel: c.kernel, batchSize, threadsRequested: c.threadsRequested, threads: c.threads,
@@ -400,8 +400,6 @@ async function benchConv(ds: Dataset, kernels: readonly KernelName[], threadCoun
     };
   });
 }
-
-const NO_ALLOC = { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) };
 
 /** Multiply-adds (x2) of one training example: each layer's forward product and weight gradient, and the input
  *  gradient of every layer but the first (the input's is never computed); pooling and activations not counted. */

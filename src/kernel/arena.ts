@@ -16,7 +16,11 @@ export const ARENA_BYTES = MAX_PAGES * PAGE_BYTES;
 export interface Alloc {
   f64(length: number): Float64Array;
   u8(length: number): Uint8Array;
+  i32(length: number): Int32Array;
 }
+
+/** Allocates nothing: for building a network only to read its shapes. */
+export const NO_MEMORY: Alloc = { f64: () => new Float64Array(0), u8: () => new Uint8Array(0), i32: () => new Int32Array(0) };
 
 export class Arena implements Alloc {
   readonly memory: WebAssembly.Memory;
@@ -39,6 +43,12 @@ export class Arena implements Alloc {
     return new Uint8Array(this.memory.buffer, start, length);
   }
 
+  /** A zeroed Int32Array of `length` elements inside the arena. */
+  i32(length: number): Int32Array {
+    const start = this.take(length * 4);
+    return new Int32Array(this.memory.buffer, start, length);
+  }
+
   private take(bytes: number): number {
     const start = this.top;
     const end = start + bytes;
@@ -58,7 +68,7 @@ export interface ViewLayout {
   length: number;
 }
 
-export function layoutOf(view: Float64Array | Uint8Array): ViewLayout {
+export function layoutOf(view: Float64Array | Uint8Array | Int32Array): ViewLayout {
   return { byteOffset: view.byteOffset, length: view.length };
 }
 
@@ -68,6 +78,10 @@ export function f64View(memory: WebAssembly.Memory, v: ViewLayout): Float64Array
 
 export function u8View(memory: WebAssembly.Memory, v: ViewLayout): Uint8Array {
   return new Uint8Array(memory.buffer, v.byteOffset, v.length);
+}
+
+export function i32View(memory: WebAssembly.Memory, v: ViewLayout): Int32Array {
+  return new Int32Array(memory.buffer, v.byteOffset, v.length);
 }
 
 /** An Alloc that allocates from another and records where each buffer went, in order. */
@@ -84,7 +98,11 @@ export class Recorder implements Alloc {
     return this.keep(this.from.u8(length));
   }
 
-  private keep<T extends Float64Array | Uint8Array>(view: T): T {
+  i32(length: number): Int32Array {
+    return this.keep(this.from.i32(length));
+  }
+
+  private keep<T extends Float64Array | Uint8Array | Int32Array>(view: T): T {
     this.layouts.push(layoutOf(view));
     return view;
   }
@@ -103,6 +121,10 @@ export class Replay implements Alloc {
 
   u8(length: number): Uint8Array {
     return u8View(this.memory, this.take(length));
+  }
+
+  i32(length: number): Int32Array {
+    return i32View(this.memory, this.take(length));
   }
 
   private take(length: number): ViewLayout {

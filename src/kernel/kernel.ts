@@ -6,6 +6,8 @@
 // own row and column of the operands, never on where it falls in a tile or
 // which thread computes it: that keeps threaded runs equal to one thread's.
 
+import type { PairIndex } from "./pairs.js";
+
 export type KernelName = "js" | "wasm";
 
 // How a product's steps round: "mul-add" rounds the product and then the sum
@@ -40,6 +42,29 @@ export interface Kernel {
     m: number, n: number, k: number, alpha: number,
     A: Float64Array, a: number, lda: number,
     B: Float64Array, b: number, ldb: number,
+    beta: number,
+    C: Float64Array, c: number, ldc: number,
+  ): void;
+
+  // The same two products over a sparse X, taking only its nonzero pairs of
+  // columns (pairs.ts): the very bits of gemmABt and gemmAtB for finite operands.
+
+  // X is (m, k) -> the rows index of its rows i0..i1 (pairs.ts's indexRows)
+  indexRows(i0: number, i1: number, k: number, X: Float64Array, x: number, ldx: number, rows: PairIndex): void;
+
+  // A is (m, k) with rows index `rows`, B is (n, k) -> C (m, n) = A · Bᵀ
+  gemmABtPairs(
+    m: number, n: number, k: number,
+    A: Float64Array, a: number, lda: number, rows: PairIndex,
+    B: Float64Array, b: number, ldb: number,
+    C: Float64Array, c: number, ldc: number,
+  ): void;
+
+  // A is (k, m), B is (k, n) with columns index `cols` -> C (m, n) = beta·C + alpha·Aᵀ·B
+  gemmAtBPairs(
+    m: number, n: number, k: number, alpha: number,
+    A: Float64Array, a: number, lda: number,
+    B: Float64Array, b: number, ldb: number, cols: PairIndex,
     beta: number,
     C: Float64Array, c: number, ldc: number,
   ): void;

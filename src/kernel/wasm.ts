@@ -14,6 +14,11 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
+  index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
+  gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
+    pl: number, stride: number, pn: number, pb: number, ldb: number, pc: number, ldc: number): void;
+  gemm_atb_pairs(m: number, n: number, k: number, alpha: number, pa: number, lda: number, pb: number, ldb: number,
+    pl: number, stride: number, pn: number, beta: number, pc: number, ldc: number): void;
 }
 
 // The two builds of gemm.wat (see its header and scripts/build-wasm.mjs).
@@ -79,7 +84,7 @@ const PANEL_BYTES = 96 * 1024;
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { gemm_abt, gemm_ab, gemm_atb } = instance.exports as unknown as GemmExports;
+  const { gemm_abt, gemm_ab, gemm_atb, index_rows, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
@@ -112,6 +117,21 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
         gemm_atb(m, width, k, alpha, pa, lda, pb + j * 8, ldb, beta, pc + j * 8, ldc);
         if (width !== panel) break;
       }
+    },
+
+    // sparse X (pairs.ts): the index lives in the same memory
+    indexRows(i0, i1, k, X, x, ldx, rows) {
+      index_rows(i0, i1, k, X.byteOffset + x * 8, ldx, rows.list.byteOffset, rows.stride, rows.count.byteOffset);
+    },
+
+    gemmABtPairs(m, n, k, A, a, lda, rows, B, b, ldb, C, c, ldc) {
+      gemm_abt_pairs(m, n, k, A.byteOffset + a * 8, lda, rows.list.byteOffset, rows.stride, rows.count.byteOffset,
+        B.byteOffset + b * 8, ldb, C.byteOffset + c * 8, ldc);
+    },
+
+    gemmAtBPairs(m, n, k, alpha, A, a, lda, B, b, ldb, cols, beta, C, c, ldc) {
+      gemm_atb_pairs(m, n, k, alpha, A.byteOffset + a * 8, lda, B.byteOffset + b * 8, ldb,
+        cols.list.byteOffset, cols.stride, cols.count.byteOffset, beta, C.byteOffset + c * 8, ldc);
     },
   };
 }

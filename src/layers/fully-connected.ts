@@ -5,10 +5,14 @@
 //   BP2      δ_in = (δ·W) ∘ f_in'(z_in)           (the layer below's error)
 //   BP3/BP4  ∂C/∂b = Σ_rows δ,  ∂C/∂W = δᵀ·A_in
 //   update   W ← decay·W − (η/m)·δᵀ·A_in,  b ← b − (η/m)·Σ_rows δ   (in place, no gradient buffer)
+// Fed straight from the data (mostly zeros), the forward product and the
+// update take only the input's nonzero pairs of columns (kernel/pairs.ts),
+// for the same bits, when few enough of them are nonzero.
 // With dropout, A_in is replaced in training by the masked input (dropout.ts)
 // and δ_in is masked the same way; at inference Z = (1 − p)·A_in·Wᵀ + b.
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
+import { indexColumns, pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
 import { ACTIVATIONS, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
 import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
@@ -67,17 +71,41 @@ export class FullyConnected implements Layer {
     const A = masked ? io.dropped! : io.input;
     const s = training ? 1 : 1 - p;
     const Z = io.out;
+    const pairs = io.pairs;
+    if (pairs) {
+      const { rows } = pairs;
+      steps.push({
+        name: `index rows ${io.index}`, split: "examples", units: 0,
+        reads: [{ buffer: A, all: false }],
+        writes: [{ buffer: rows.list, all: false }, { buffer: rows.count, all: false }],
+        run: (i0, i1) => kernel.indexRows(i0, i1, nIn, A, 0, nIn, rows),
+      });
+    }
     steps.push({
       name: `forward ${io.index}`, split: "units", units: nOut,
-      reads: [{ buffer: A, all: true }, { buffer: W, all: false }, { buffer: b, all: false }],
+      reads: [
+        { buffer: A, all: true }, { buffer: W, all: false }, { buffer: b, all: false },
+        ...(pairs ? [{ buffer: pairs.rows.list, all: true }, { buffer: pairs.rows.count, all: true }] : []),
+      ],
       writes: [{ buffer: Z, all: false }],
       // A is (m, nIn), rows r0..r1 of W are (r1 - r0, nIn) -> columns r0..r1 of Z (m, nOut)
       run: (r0, r1) => {
         const m = ctx.m;
-        kernel.gemmABt(m, r1 - r0, nIn, A, 0, nIn, W, r0 * nIn, nIn, Z, r0, nOut);
+        if (pairs && sparse(m, nIn, pairs.rows)) kernel.gemmABtPairs(m, r1 - r0, nIn, A, 0, nIn, pairs.rows, W, r0 * nIn, nIn, Z, r0, nOut);
+        else kernel.gemmABt(m, r1 - r0, nIn, A, 0, nIn, W, r0 * nIn, nIn, Z, r0, nOut);
         f.forward(m, r1 - r0, Z, r0, nOut, b, r0, s);
       },
     });
+    if (pairs && training) {
+      // the update's index, built here where no barrier is needed for it
+      const { rows, cols } = pairs;
+      steps.push({
+        name: `index columns ${io.index}`, split: "units", units: pairsOf(nIn),
+        reads: [{ buffer: rows.list, all: true }, { buffer: rows.count, all: true }],
+        writes: [{ buffer: cols.list, all: false }, { buffer: cols.count, all: false }],
+        run: (q0, q1) => indexColumns(q0, q1, ctx.m, rows, cols),
+      });
+    }
     if (f.normalise) {
       const normalise = f.normalise;
       steps.push({
@@ -116,15 +144,23 @@ export class FullyConnected implements Layer {
     const { nIn, nOut, weight: W, bias: b } = this;
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     const D = io.delta;
+    const pairs = io.pairs;
     return [{
       name: `update ${io.index}`, split: "units", units: nOut,
-      reads: [{ buffer: D, all: false }, { buffer: A, all: true }],
+      reads: [
+        { buffer: D, all: false }, { buffer: A, all: true },
+        ...(pairs ? [{ buffer: pairs.rows.count, all: true }, { buffer: pairs.cols.list, all: true }, { buffer: pairs.cols.count, all: true }] : []),
+      ],
       writes: [{ buffer: W, all: false }, { buffer: b, all: false }],
       // columns r0..r1 of D (m, nOut), A (m, nIn) -> rows r0..r1 of W, entries r0..r1 of b
       run: (r0, r1) => {
         const m = ctx.m;
         const step = -ctx.eta / m;
-        kernel.gemmAtB(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, ctx.decay, W, r0 * nIn, nIn); // BP4
+        if (pairs && sparse(m, nIn, pairs.rows)) {
+          kernel.gemmAtBPairs(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, pairs.cols, ctx.decay, W, r0 * nIn, nIn); // BP4
+        } else {
+          kernel.gemmAtB(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, ctx.decay, W, r0 * nIn, nIn); // BP4
+        }
         sumRows(m, r1 - r0, step, D, r0, nOut, 1, b, r0); // BP3
       },
     }];
@@ -136,6 +172,14 @@ export class FullyConnected implements Layer {
     kernel.gemmAtB(nOut, nIn, m, 1, io.delta, 0, nOut, A, 0, nIn, beta, nablaW, 0, nIn);
     sumRows(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
   }
+}
+
+/** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster (measured: ...). */
+const SPARSE_BELOW = 0.5;
+
+/** Whether the m rows of a rows index are sparse enough for the products over pairs. */
+function sparse(m: number, nIn: number, rows: PairIndex): boolean {
+  return pairCount(m, rows) < SPARSE_BELOW * m * pairsOf(nIn);
 }
 
 /** The io with the named optional buffers present (a workspace made for training with dropout has them). */

@@ -6,6 +6,7 @@
 // step reads what another thread wrote (plan.ts works out where).
 import type { ConvKernel } from "../kernel/conv.js";
 import type { Kernel } from "../kernel/kernel.js";
+import type { PairIndex } from "../kernel/pairs.js";
 import type { Activation } from "./activations.js";
 import type { LayerSpec } from "./spec.js";
 
@@ -28,7 +29,7 @@ export type Split = "units" | "examples";
 
 /** A buffer a step touches: all of it, or only its own block under the step's split. */
 export interface Access {
-  buffer: Float64Array | Uint8Array;
+  buffer: Float64Array | Uint8Array | Int32Array;
   all: boolean;
 }
 
@@ -69,6 +70,8 @@ export interface LayerIO {
   /** (m, nIn) each: the dropout mask and the masked input (training with dropout only). */
   mask?: Float64Array;
   dropped?: Float64Array;
+  /** The nonzero pairs of the input (pairs.ts), for a fully connected first layer: rows by example, columns by pair. */
+  pairs?: { rows: PairIndex; cols: PairIndex };
   /** The layer below, whose δ this layer's backward step computes (absent for the first layer). */
   below?: { delta: Float64Array; activation: Activation };
   /** A convolution's maps before pooling and their δ (m, F, OH, OW), the pooling's winners (m, F, PH, PW),

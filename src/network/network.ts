@@ -3,7 +3,7 @@
 // the last layer's outputs are the scores of the classes. Parameters live in
 // an Alloc (the arena) so the WebAssembly kernel and worker threads use them
 // in place.
-import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
+import { NO_MEMORY, Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
 import { ConvPool } from "../layers/conv-pool.js";
 import { FullyConnected } from "../layers/fully-connected.js";
 import type { InitName, Layer, Shape } from "../layers/layer.js";
@@ -127,9 +127,8 @@ export function shapeText(s: Shape): string {
 
 /** Why an architecture cannot be built (filters or pooling larger than the maps), or undefined; nothing is allocated. */
 export function architectureProblem(a: Architecture): string | undefined {
-  const none: Alloc = { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) };
   try {
-    new Network(a, none);
+    new Network(a, NO_MEMORY);
     return undefined;
   } catch (e) {
     if (e instanceof RangeError) return e.message;

@@ -4,7 +4,7 @@
 // reader can compare them with what the file holds before allocating them.
 import type { DataError } from "../errors.js";
 import { UsageError } from "../errors.js";
-import { ARENA_BYTES } from "../kernel/arena.js";
+import { ARENA_BYTES, NO_MEMORY } from "../kernel/arena.js";
 import { formatLayers, parseLayers } from "../layers/spec.js";
 import { formatBytes } from "../memory.js";
 import { excerpt, printable } from "../text.js";
@@ -44,7 +44,7 @@ export function storedArchitecture(
 
 /** Each layer's weight shape and bias length, from a network built on nothing (no memory is taken). */
 export function parameterShapes(architecture: Architecture): { weight: number[]; bias: number }[] {
-  const skeleton = new Network(architecture, { f64: () => new Float64Array(0), u8: () => new Uint8Array(0) });
+  const skeleton = new Network(architecture, NO_MEMORY);
   return skeleton.layers.map((l) => ({ weight: [...l.weightShape], bias: l.spec.size }));
 }
 

@@ -4,7 +4,9 @@
 // masked input.
 import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
 import { colsLength } from "../kernel/conv-lowered.js";
+import { pairsOf } from "../kernel/pairs.js";
 import { ConvPool } from "../layers/conv-pool.js";
+import { FullyConnected } from "../layers/fully-connected.js";
 import type { LayerIO } from "../layers/layer.js";
 import type { Network } from "./network.js";
 
@@ -34,6 +36,14 @@ export class Workspace {
       if (training && layer.spec.dropout > 0) {
         io.mask = a.f64(capacity * layer.nIn);
         io.dropped = a.f64(capacity * layer.nIn);
+      }
+      if (index === 0 && layer instanceof FullyConnected && layer.spec.dropout === 0) {
+        // the data is mostly zeros: the first layer's products can skip them
+        const kp = Math.max(1, pairsOf(layer.nIn));
+        io.pairs = {
+          rows: { list: a.i32(capacity * kp), count: a.i32(capacity), stride: kp },
+          cols: { list: training ? a.i32(kp * capacity) : new Int32Array(0), count: a.i32(kp), stride: capacity },
+        };
       }
       if (layer instanceof ConvPool) {
         const maps = capacity * layer.spec.size * layer.conv.OH * layer.conv.OW;

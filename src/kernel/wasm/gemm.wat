@@ -184,6 +184,356 @@
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
 
+  ;; The rows index of rows i0..i1 of X (m, k) for the products over pairs
+  ;; (src/kernel/pairs.ts's indexRows, whose lists it writes to the entry):
+  ;; the pairs q < k/2 of each row with an element that is not ±0 (NaN is).
+  (func $index_rows (export "index_rows")
+    (param $i0 i32) (param $i1 i32) (param $k i32) (param $px i32) (param $ldx i32)
+    (param $pl i32) (param $stride i32) (param $pn i32)
+    (local $i i32) (local $x i32) (local $l0 i32) (local $l i32) (local $q i32) (local $kp i32)
+    (local.set $kp (i32.shr_u (local.get $k) (i32.const 1)))
+    (local.set $ldx (i32.shl (local.get $ldx) (i32.const 3)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $rows_done
+      (br_if $rows_done (i32.ge_s (local.get $i) (local.get $i1)))
+      (loop $rows
+        (local.set $x (i32.add (local.get $px) (i32.mul (local.get $i) (local.get $ldx))))
+        (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
+        (local.set $l (local.get $l0))
+        (local.set $q (i32.const 0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.eqz (local.get $kp)))
+          (loop $pairs
+            ;; written always, kept when the pair is nonzero: no branch
+            (i32.store (local.get $l) (local.get $q))
+            (local.set $l (i32.add (local.get $l) (i32.shl
+              (v128.any_true (f64x2.ne (v128.load (local.get $x)) (v128.const i64x2 0 0))) (i32.const 2))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $pairs (i32.lt_u (local.get $q) (local.get $kp)))))
+        (i32.store (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2)))
+          (i32.shr_u (i32.sub (local.get $l) (local.get $l0)) (i32.const 2)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1))))))
+
+  ;; A is (m, k) with a rows index, B is (n, k) -> C (m, n) = A · Bᵀ over A's
+  ;; nonzero pairs of columns only (src/kernel/pairs.ts: pl is the list of
+  ;; pairs q, `stride` entries a row, pn the count of each row). The steps are
+  ;; gemm_abt's, in its order, with the steps of all-zero pairs left out (they
+  ;; add ±0, which changes no accumulator: pairs.ts), so C has gemm_abt's bits.
+  ;; Rows of A differ in their pairs, so a tile is 1 row × 4 rows of B.
+  (func $gemm_abt_pairs (export "gemm_abt_pairs")
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $pa i32) (param $lda i32)
+    (param $pl i32) (param $stride i32) (param $pn i32)
+    (param $pb i32) (param $ldb i32)
+    (param $pc i32) (param $ldc i32)
+    (local $i i32) (local $j i32) (local $kp i32)
+    (local $ra i32) (local $cp i32) (local $l0 i32) (local $l i32) (local $end i32) (local $q i32)
+    (local $rb0 i32) (local $rb1 i32) (local $rb2 i32) (local $rb3 i32)
+    (local $o1 i32) (local $o2 i32) (local $o3 i32)
+    (local $a v128) (local $b v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (if (i32.le_s (local.get $m) (i32.const 0)) (then (return)))
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    ;; byte offset of the odd tail element
+    (local.set $kp (i32.shl (i32.shr_u (local.get $k) (i32.const 1)) (i32.const 4)))
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
+      (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
+      (local.set $end (i32.add (local.get $l0)
+        (i32.shl (i32.load (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (loop $cols
+        ;; rows of B past n-1 repeat row n-1 (their results are not stored)
+        (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
+        (local.set $rb1 (select (i32.add (local.get $rb0) (local.get $ldb)) (local.get $rb0)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+        (local.set $rb2 (select (i32.add (local.get $rb1) (local.get $ldb)) (local.get $rb1)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
+        (local.set $rb3 (select (i32.add (local.get $rb2) (local.get $ldb)) (local.get $rb2)
+          (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
+        (local.set $c0 (v128.const i64x2 0 0))
+        (local.set $c1 (v128.const i64x2 0 0))
+        (local.set $c2 (v128.const i64x2 0 0))
+        (local.set $c3 (v128.const i64x2 0 0))
+        (local.set $l (local.get $l0))
+        (block $done
+          (br_if $done (i32.ge_u (local.get $l) (local.get $end)))
+          (loop $pairs
+            (local.set $q (i32.shl (i32.load (local.get $l)) (i32.const 4)))
+            (local.set $a (v128.load (i32.add (local.get $ra) (local.get $q))))
+            (local.set $b (v128.load (i32.add (local.get $rb0) (local.get $q))))
+            (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $a) (local.get $b))))
+            (local.set $b (v128.load (i32.add (local.get $rb1) (local.get $q))))
+            (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (local.get $a) (local.get $b))))
+            (local.set $b (v128.load (i32.add (local.get $rb2) (local.get $q))))
+            (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (local.get $a) (local.get $b))))
+            (local.set $b (v128.load (i32.add (local.get $rb3) (local.get $q))))
+            (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (local.get $a) (local.get $b))))
+            (local.set $l (i32.add (local.get $l) (i32.const 4)))
+            (br_if $pairs (i32.lt_u (local.get $l) (local.get $end)))))
+        ;; odd k: the last element joins lane 0 last, as in gemm_abt
+        (if (i32.and (local.get $k) (i32.const 1)) (then
+          (local.set $a (v128.load64_zero (i32.add (local.get $ra) (local.get $kp))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb0) (local.get $kp))))
+          (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $a) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb1) (local.get $kp))))
+          (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (local.get $a) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb2) (local.get $kp))))
+          (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (local.get $a) (local.get $b))))
+          (local.set $b (v128.load64_zero (i32.add (local.get $rb3) (local.get $kp))))
+          (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (local.get $a) (local.get $b))))))
+        ;; lane 0 + lane 1, as gemm_abt: columns (j, j+1) in c0, (j+2, j+3) in c2
+        (local.set $c0 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c0) (local.get $c1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c0) (local.get $c1))))
+        (local.set $c2 (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c2) (local.get $c3))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c2) (local.get $c3))))
+        (local.set $cp (i32.add (i32.add (local.get $pc) (i32.mul (local.get $i) (local.get $ldc)))
+          (i32.shl (local.get $j) (i32.const 3))))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))
+          (then
+            (v128.store (local.get $cp) (local.get $c0))
+            (v128.store offset=16 (local.get $cp) (local.get $c2)))
+          (else
+            ;; an edge tile: clamped columns store the bits of column n-1 over it again
+            (local.set $o1 (select (i32.const 8) (i32.const 0)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+            (local.set $o2 (select (i32.const 16) (local.get $o1)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
+            (local.set $o3 (select (i32.const 24) (local.get $o2)
+              (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
+            (f64.store (local.get $cp) (f64x2.extract_lane 0 (local.get $c0)))
+            (f64.store (i32.add (local.get $cp) (local.get $o1)) (f64x2.extract_lane 1 (local.get $c0)))
+            (f64.store (i32.add (local.get $cp) (local.get $o2)) (f64x2.extract_lane 0 (local.get $c2)))
+            (f64.store (i32.add (local.get $cp) (local.get $o3)) (f64x2.extract_lane 1 (local.get $c2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+
+  ;; A is (k, m), B is (k, n) with a columns index -> C (m, n) = beta·C + alpha·Aᵀ·B
+  ;; over B's nonzero pairs of columns only (pairs.ts: pl lists for each pair q
+  ;; the rows p of B, `stride` entries a pair, pn their count). The update of
+  ;; the first layer, W = beta·W + alpha·Δᵀ·X. Each element is gemm_atb's one
+  ;; accumulator, in increasing p, with the steps of zero elements left out,
+  ;; and the same finish: C has gemm_atb's bits. A tile is 8 rows of C × one
+  ;; pair; the last tile is shifted up to end at row m-1 and stores only its
+  ;; new rows (m < 8 goes a row at a time). A pair that no row of B touches
+  ;; has s = +0: with beta = 1 and alpha < 0 its C stays as it is, bit for
+  ;; bit, and it is skipped. When n is odd, the last column is gemm_atb's.
+  (func $gemm_atb_pairs (export "gemm_atb_pairs")
+    (param $m i32) (param $n i32) (param $k i32) (param $alpha f64)
+    (param $pa i32) (param $lda i32)
+    (param $pb i32) (param $ldb i32)
+    (param $pl i32) (param $stride i32) (param $pn i32)
+    (param $beta f64)
+    (param $pc i32) (param $ldc i32)
+    (local $i i32) (local $it i32) (local $first i32) (local $skip i32) (local $over i32)
+    (local $q i32) (local $np i32) (local $cnt i32) (local $l0 i32) (local $l i32) (local $end i32)
+    (local $pA i32) (local $pbq i32) (local $cq i32) (local $cp i32)
+    (local $va v128) (local $vb v128) (local $a v128) (local $b v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (if (i32.le_s (local.get $m) (i32.const 0)) (then (return)))
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $np (i32.shr_u (local.get $n) (i32.const 1)))
+    (local.set $va (f64x2.splat (local.get $alpha)))
+    (local.set $vb (f64x2.splat (local.get $beta)))
+    ;; beta = 0 overwrites C without reading it
+    (local.set $over (f64.eq (local.get $beta) (f64.const 0)))
+    (local.set $skip (i32.and (f64.eq (local.get $beta) (f64.const 1)) (f64.lt (local.get $alpha) (f64.const 0))))
+    (if (i32.lt_s (local.get $m) (i32.const 8))
+      (then (call $atb_pairs_rows
+        (local.get $m) (local.get $np) (local.get $pa) (local.get $lda) (local.get $pb) (local.get $ldb)
+        (local.get $pl) (local.get $stride) (local.get $pn) (local.get $skip) (local.get $over)
+        (local.get $va) (local.get $vb) (local.get $pc) (local.get $ldc)))
+      (else
+        (local.set $q (i32.const 0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.eqz (local.get $np)))
+          ;; pair by pair, so that its rows are looked up once and the tiles
+          ;; after the first run the same number of steps
+          (loop $pairs
+            (local.set $cnt (i32.load (i32.add (local.get $pn) (i32.shl (local.get $q) (i32.const 2)))))
+            (block $next
+              (br_if $next (i32.and (i32.eqz (local.get $cnt)) (local.get $skip)))
+              (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $q) (local.get $stride))))
+              (local.set $end (i32.add (local.get $l0) (i32.shl (local.get $cnt) (i32.const 2))))
+              (local.set $pbq (i32.add (local.get $pb) (i32.shl (local.get $q) (i32.const 4))))
+              (local.set $cq (i32.add (local.get $pc) (i32.shl (local.get $q) (i32.const 4))))
+              (local.set $i (i32.const 0))
+              (loop $tiles
+                ;; the tile's first row, and how many of its rows an earlier tile wrote
+                (local.set $it (select (local.get $i) (i32.sub (local.get $m) (i32.const 8))
+                  (i32.le_s (i32.add (local.get $i) (i32.const 8)) (local.get $m))))
+                (local.set $first (i32.sub (local.get $i) (local.get $it)))
+                (local.set $c0 (v128.const i64x2 0 0))
+                (local.set $c1 (v128.const i64x2 0 0))
+                (local.set $c2 (v128.const i64x2 0 0))
+                (local.set $c3 (v128.const i64x2 0 0))
+                (local.set $c4 (v128.const i64x2 0 0))
+                (local.set $c5 (v128.const i64x2 0 0))
+                (local.set $c6 (v128.const i64x2 0 0))
+                (local.set $c7 (v128.const i64x2 0 0))
+                (local.set $l (local.get $l0))
+                (block $rows_done
+                  (br_if $rows_done (i32.ge_u (local.get $l) (local.get $end)))
+                  (loop $entries
+                    (local.set $pA (i32.load (local.get $l)))
+                    (local.set $b (v128.load (i32.add (local.get $pbq) (i32.mul (local.get $pA) (local.get $ldb)))))
+                    (local.set $pA (i32.add (i32.add (local.get $pa) (i32.shl (local.get $it) (i32.const 3)))
+                      (i32.mul (local.get $pA) (local.get $lda))))
+                    (local.set $a (v128.load64_splat offset=0 (local.get $pA)))
+                    (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=8 (local.get $pA)))
+                    (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=16 (local.get $pA)))
+                    (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=24 (local.get $pA)))
+                    (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=32 (local.get $pA)))
+                    (local.set $c4 (f64x2.add (local.get $c4) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=40 (local.get $pA)))
+                    (local.set $c5 (f64x2.add (local.get $c5) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=48 (local.get $pA)))
+                    (local.set $c6 (f64x2.add (local.get $c6) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $a (v128.load64_splat offset=56 (local.get $pA)))
+                    (local.set $c7 (f64x2.add (local.get $c7) (f64x2.mul (local.get $a) (local.get $b))))
+                    (local.set $l (i32.add (local.get $l) (i32.const 4)))
+                    (br_if $entries (i32.lt_u (local.get $l) (local.get $end)))))
+                (local.set $cp (i32.add (local.get $cq) (i32.mul (local.get $it) (local.get $ldc))))
+                ;; the common case straight; beta = 0 and a shifted last tile in a call
+                (if (i32.or (local.get $first) (local.get $over))
+                  (then (call $atb_finish8 (local.get $cp) (local.get $ldc) (local.get $first) (local.get $over)
+                    (local.get $va) (local.get $vb) (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
+                    (local.get $c4) (local.get $c5) (local.get $c6) (local.get $c7)))
+                  (else
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c1))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c2))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c3))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c4))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c5))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c6))))
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7))))
+                  ))
+                (local.set $i (i32.add (local.get $i) (i32.const 8)))
+                (br_if $tiles (i32.lt_s (local.get $i) (local.get $m)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $pairs (i32.lt_u (local.get $q) (local.get $np)))))))
+    (if (i32.and (local.get $n) (i32.const 1)) (then
+      (call $outer_narrow
+        (local.get $m) (i32.const 1) (local.get $k) (local.get $alpha)
+        (local.get $pa) (i32.const 8) (local.get $lda)
+        (i32.add (local.get $pb) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 3))) (local.get $ldb)
+        (local.get $beta)
+        (i32.add (local.get $pc) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 3))) (local.get $ldc)))))
+
+  ;; The finish of one tile of $gemm_atb_pairs into C at cp (its row 0), the
+  ;; rows from `first` on: C = alpha·s (over: beta = 0) or beta·C + alpha·s.
+  (func $atb_finish8 (param $cp i32) (param $ldc i32) (param $first i32) (param $over i32)
+    (param $va v128) (param $vb v128) (param $c0 v128) (param $c1 v128) (param $c2 v128) (param $c3 v128)
+    (param $c4 v128) (param $c5 v128) (param $c6 v128) (param $c7 v128)
+    (if (i32.le_u (local.get $first) (i32.const 0)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c0)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 1)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c1)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c1))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 2)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c2)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c2))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 3)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c3)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c3))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 4)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c4)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c4))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 5)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c5)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c5))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 6)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c6)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c6))))))))
+    (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+    (if (i32.le_u (local.get $first) (i32.const 7)) (then
+      (v128.store (local.get $cp) (if (result v128) (local.get $over)
+        (then (f64x2.mul (local.get $va) (local.get $c7)))
+        (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7)))))))))
+
+  ;; $gemm_atb_pairs a row of C at a time (m < 8); byte strides, counts as there.
+  (func $atb_pairs_rows
+    (param $m i32) (param $np i32) (param $pa i32) (param $lda i32) (param $pb i32) (param $ldb i32)
+    (param $pl i32) (param $stride i32) (param $pn i32) (param $skip i32) (param $over i32)
+    (param $va v128) (param $vb v128) (param $pc i32) (param $ldc i32)
+    (local $i i32) (local $q i32) (local $cnt i32) (local $l i32) (local $end i32) (local $p i32)
+    (local $cp i32) (local $a v128) (local $b v128) (local $c0 v128)
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $q (i32.const 0))
+      (block $pairs_done
+        (br_if $pairs_done (i32.eqz (local.get $np)))
+        (loop $pairs
+          (local.set $cnt (i32.load (i32.add (local.get $pn) (i32.shl (local.get $q) (i32.const 2)))))
+          (block $next
+            (br_if $next (i32.and (i32.eqz (local.get $cnt)) (local.get $skip)))
+            (local.set $c0 (v128.const i64x2 0 0))
+            (local.set $l (i32.add (local.get $pl) (i32.mul (local.get $q) (local.get $stride))))
+            (local.set $end (i32.add (local.get $l) (i32.shl (local.get $cnt) (i32.const 2))))
+            (block $rows_done
+              (br_if $rows_done (i32.eqz (local.get $cnt)))
+              (loop $entries
+                (local.set $p (i32.load (local.get $l)))
+                (local.set $b (v128.load (i32.add (i32.add (local.get $pb) (i32.mul (local.get $p) (local.get $ldb)))
+                  (i32.shl (local.get $q) (i32.const 4)))))
+                (local.set $a (v128.load64_splat (i32.add (i32.add (local.get $pa) (i32.shl (local.get $i) (i32.const 3)))
+                  (i32.mul (local.get $p) (local.get $lda)))))
+                (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $a) (local.get $b))))
+                (local.set $l (i32.add (local.get $l) (i32.const 4)))
+                (br_if $entries (i32.lt_u (local.get $l) (local.get $end)))))
+            (local.set $cp (i32.add (i32.add (local.get $pc) (i32.mul (local.get $i) (local.get $ldc)))
+              (i32.shl (local.get $q) (i32.const 4))))
+            (v128.store (local.get $cp) (if (result v128) (local.get $over)
+              (then (f64x2.mul (local.get $va) (local.get $c0)))
+              (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0)))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br_if $pairs (i32.lt_u (local.get $q) (local.get $np)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+
   ;; A is (k, m), B is (k, n) -> C (m, n) = beta·C + alpha·Aᵀ·B
   ;; The weight update W = beta·W + alpha·Δᵀ·A_prev (k = mini-batch size).
   (func $gemm_atb (export "gemm_atb")
