@@ -5,7 +5,7 @@ import { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { CLASSES, type Dataset } from "../data/dataset.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
-import { scoreRange } from "./score.js";
+import { costBlocks, scoreRange, totalCost } from "./score.js";
 import { quadratic, type Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost } from "./engine.js";
 import type { Network } from "./network.js";
@@ -32,8 +32,9 @@ export function confusionMatrix(kernel: Kernel, network: Network, ds: Dataset, c
   if (nOut !== CLASSES) throw new RangeError(`the network has ${nOut} outputs, but there are ${CLASSES} classes`);
   const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), cost, 0, convKernelFor(network, kernel, arena.memory));
   const counts = new Uint32Array(CLASSES * CLASSES);
-  const costSum = scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost, predictions);
-  return { counts, meanCost: meanCost(costSum, ds.count, network) };
+  const blockSums = new Float64Array(costBlocks(ds.count));
+  scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, counts, cost, blockSums, predictions);
+  return { counts, meanCost: meanCost(totalCost(blockSums, ds.count), ds.count, network) };
 }
 
 /** The counts as one row per true digit (views, no copy). */
@@ -81,7 +82,7 @@ export interface Mistake {
 export function misclassified(kernel: Kernel, network: Network, ds: Dataset, arena: Arena, limit: number): Mistake[] {
   const bp = new Backprop(kernel, network, new Workspace(network, EVAL_CHUNK, arena, false), quadratic, 0, convKernelFor(network, kernel, arena.memory));
   const predictions = new Uint8Array(ds.count);
-  scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, new Uint32Array(CLASSES * CLASSES), undefined, predictions);
+  scoreRange(bp, new Uint8Array(EVAL_CHUNK), ds, 0, ds.count, new Uint32Array(CLASSES * CLASSES), undefined, undefined, predictions);
   const wrong: Mistake[] = [];
   for (let i = 0; i < ds.count && wrong.length < limit; i++) {
     if (predictions[i] !== ds.labels[i]) wrong.push({ index: i, label: ds.labels[i], predicted: predictions[i] });

@@ -7,7 +7,7 @@ import type { Dataset } from "../data/dataset.js";
 import { gatherRange } from "../data/batch.js";
 import { sumRows } from "../kernel/elementwise.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
-import { scoreRange, trace } from "./score.js";
+import { costBlocks, scoreRange, totalCost, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
 
@@ -80,9 +80,10 @@ export class SerialEngine implements Engine {
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {
     const classes = this.network.outputs;
     const counts = new Uint32Array(classes * classes);
-    const costSum = scoreRange(this.bp, this.predicted, ds, 0, ds.count, counts, cost);
+    const blockSums = new Float64Array(costBlocks(ds.count));
+    scoreRange(this.bp, this.predicted, ds, 0, ds.count, counts, cost, blockSums);
     const score: Score = { correct: trace(counts, classes), total: ds.count };
-    if (cost) score.cost = meanCost(costSum, ds.count, this.network, lambda, n);
+    if (cost) score.cost = meanCost(totalCost(blockSums, ds.count), ds.count, this.network, lambda, n);
     return score;
   }
 

@@ -15,6 +15,7 @@ import type { Dataset } from "../data/dataset.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
 import { ModeChooser } from "./mode-chooser.js";
+import { costBlocks } from "./score.js";
 import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
 import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
@@ -38,12 +39,14 @@ export class ParallelEngine implements Engine {
 
   static async start(o: EngineOptions): Promise<ParallelEngine> {
     const { arena, network, threads } = o;
-    const order = new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, ...o.datasets.map((d) => d.count))));
+    const largest = Math.max(1, ...o.datasets.map((d) => d.count));
+    const order = new Uint32Array(new SharedArrayBuffer(4 * largest));
     const init: TeamInit = {
       threads,
       spin: threads <= os.availableParallelism(),
       memory: arena.memory,
       ...newControl(),
+      costBlocks: new Float64Array(new SharedArrayBuffer(8 * costBlocks(largest))),
       order,
       datasets: o.datasets,
       architecture: network.architecture,
@@ -81,7 +84,7 @@ export class ParallelEngine implements Engine {
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {
     this.team.issue(Command.Evaluate, this.id(ds), 0, 0, 0, 0, 0, cost?.name);
     this.team.run();
-    const { correct, costSum } = this.team.results();
+    const { correct, costSum } = this.team.results(ds.count);
     const score: Score = { correct, total: ds.count };
     if (cost) score.cost = meanCost(costSum, ds.count, this.network, lambda, n);
     return score;

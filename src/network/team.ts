@@ -18,7 +18,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
 import { extent, type Planned } from "./plan.js";
-import { scoreRange, trace } from "./score.js";
+import { costBlocks, COST_BLOCK, scoreRange, totalCost, trace } from "./score.js";
 import { COST_NAMES, COSTS, type Cost, type CostName } from "./costs.js";
 import { Network, type Architecture } from "./network.js";
 
@@ -42,7 +42,6 @@ const CONTROL_INTS = CORRECT + 16 * MAX_THREADS;
 // Float64 slots
 const ETA = 0;
 const DECAY = 1;
-const COST_SUM = 8; // + 8·t
 
 export const Command = { Train: 1, Evaluate: 2, Exit: 3 } as const;
 export type Command = (typeof Command)[keyof typeof Command];
@@ -60,6 +59,8 @@ export interface TeamInit {
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   controlF64: SharedArrayBuffer;
+  /** The evaluation's cost block sums (score.ts), room for the largest dataset. */
+  costBlocks: Float64Array; // shared
   order: Uint32Array; // shared
   datasets: Dataset[]; // shared bytes
   architecture: Architecture;
@@ -71,7 +72,7 @@ export interface TeamInit {
 }
 
 export function newControl(): { control: SharedArrayBuffer; controlF64: SharedArrayBuffer } {
-  return { control: new SharedArrayBuffer(CONTROL_INTS * 4), controlF64: new SharedArrayBuffer((COST_SUM + 8 * MAX_THREADS) * 8) };
+  return { control: new SharedArrayBuffer(CONTROL_INTS * 4), controlF64: new SharedArrayBuffer(8 * 8) };
 }
 
 export function workspaceLayout(ws: Workspace): WorkspaceLayout {
@@ -126,15 +127,11 @@ export class Team {
     Atomics.notify(c, CMD_GEN);
   }
 
-  /** Sums the per-thread evaluation results of the last Evaluate command. */
-  results(): { correct: number; costSum: number } {
+  /** The results of the last Evaluate command, on a set of `count` examples: the threads' counts, the cost's blocks in order. */
+  results(count: number): { correct: number; costSum: number } {
     let correct = 0;
-    let costSum = 0;
-    for (let t = 0; t < this.init.threads; t++) {
-      correct += this.ctl[CORRECT + 16 * t];
-      costSum += this.ctlF[COST_SUM + 8 * t];
-    }
-    return { correct, costSum };
+    for (let t = 0; t < this.init.threads; t++) correct += this.ctl[CORRECT + 16 * t];
+    return { correct, costSum: totalCost(this.init.costBlocks, count) };
   }
 
   // ---- every thread ------------------------------------------------------
@@ -194,8 +191,10 @@ export class Team {
   private evaluate(ds: Dataset, cost?: Cost): void {
     const n = this.evalBp.net.outputs;
     const counts = new Uint32Array(n * n);
-    const [e0, e1] = share(ds.count, this.t, this.init.threads);
-    this.ctlF[COST_SUM + 8 * this.t] = scoreRange(this.evalBp, this.predicted, ds, e0, e1, counts, cost);
+    // whole blocks of the cost's sum to each thread
+    const [b0, b1] = share(costBlocks(ds.count), this.t, this.init.threads);
+    const [e0, e1] = [b0 * COST_BLOCK, Math.min(b1 * COST_BLOCK, ds.count)];
+    scoreRange(this.evalBp, this.predicted, ds, e0, e1, counts, cost, this.init.costBlocks);
     this.ctl[CORRECT + 16 * this.t] = trace(counts, n);
   }
 
