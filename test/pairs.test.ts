@@ -40,13 +40,19 @@ describe.each(kernels())("pairs, $name kernel", ({ kernel, arena }) => {
       const rows: PairIndex = { list: arena.i32(m * Math.max(kp, 1)), count: arena.i32(m), stride: Math.max(kp, 1) };
       const cols: PairIndex = { list: arena.i32(Math.max(kp, 1) * m), count: arena.i32(Math.max(kp, 1)), stride: m };
       kernel.indexRows(0, m, k, X, 0, ldx, rows);
-      indexColumns(0, kp, m, rows, cols);
+      kernel.indexColumns(0, kp >> 1, m, rows, cols);
+      kernel.indexColumns(kp >> 1, kp, m, rows, cols); // in two blocks, as two threads build it
+      // the kernel's index is the direct one's (pairs.ts)
       const direct: PairIndex = { list: new Int32Array(rows.list.length), count: new Int32Array(m), stride: rows.stride };
+      const directCols: PairIndex = { list: new Int32Array(cols.list.length), count: new Int32Array(cols.count.length), stride: m };
       indexRows(0, m, k, X, 0, ldx, direct);
-      expect(rows.count).toEqual(direct.count);
-      for (let i = 0; i < m; i++) {
-        const at = i * rows.stride;
-        expect(rows.list.subarray(at, at + rows.count[i])).toEqual(direct.list.subarray(at, at + rows.count[i]));
+      indexColumns(0, kp, m, direct, directCols);
+      for (const [got, want, n] of [[rows, direct, m], [cols, directCols, kp]] as const) {
+        expect(got.count.subarray(0, n)).toEqual(want.count.subarray(0, n));
+        for (let i = 0; i < n; i++) {
+          const at = i * got.stride;
+          expect(got.list.subarray(at, at + got.count[i])).toEqual(want.list.subarray(at, at + got.count[i]));
+        }
       }
 
       // forward Z = X·Wᵀ, written into a block of a wider C
@@ -83,8 +89,8 @@ describe.each(kernels())("pairs, $name kernel", ({ kernel, arena }) => {
     const cols: PairIndex = { list: arena.i32(kp * m), count: arena.i32(kp), stride: m };
     kernel.indexRows(0, 4, k, X, 0, k, rows);
     kernel.indexRows(4, m, k, X, 0, k, rows); // two threads' rows
-    indexColumns(0, 100, m, rows, cols);
-    indexColumns(100, kp, m, rows, cols); // and their pairs
+    kernel.indexColumns(0, 100, m, rows, cols);
+    kernel.indexColumns(100, kp, m, rows, cols); // and their pairs
     const whole = arena.f64(n * k);
     const blocks = arena.f64(n * k);
     whole.set(sparse(rng, n * k, 1));

@@ -17,11 +17,12 @@
 // block computed whole (see kernel.ts). Loops index with sizes held in locals
 // and allocate nothing.
 import type { Kernel } from "./kernel.js";
-import { gemmABtPairs, gemmAtBPairs, indexRows } from "./pairs.js";
+import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const jsKernel: Kernel = {
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
+  indexColumns,
   gemmABtPairs,
   gemmAtBPairs,
 

@@ -52,6 +52,9 @@ export interface Kernel {
   // X is (m, k) -> the rows index of its rows i0..i1 (pairs.ts's indexRows)
   indexRows(i0: number, i1: number, k: number, X: Float64Array, x: number, ldx: number, rows: PairIndex): void;
 
+  // the rows index of m rows -> the columns index of pairs q0..q1 (pairs.ts's indexColumns)
+  indexColumns(q0: number, q1: number, m: number, rows: PairIndex, cols: PairIndex): void;
+
   // A is (m, k) with rows index `rows`, B is (n, k) -> C (m, n) = A · Bᵀ
   gemmABtPairs(
     m: number, n: number, k: number,

@@ -1,11 +1,12 @@
 // Naive triple loops: the definition each tuned kernel is tested against.
 // Same operand conventions as Kernel (see kernel.ts).
 import type { Kernel } from "./kernel.js";
-import { gemmABtPairs, gemmAtBPairs, indexRows } from "./pairs.js";
+import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const referenceKernel: Kernel = {
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
+  indexColumns,
   gemmABtPairs,
   gemmAtBPairs,
 

@@ -15,6 +15,7 @@ interface GemmExports {
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
+  index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
     pl: number, stride: number, pn: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb_pairs(m: number, n: number, k: number, alpha: number, pa: number, lda: number, pb: number, ldb: number,
@@ -84,7 +85,7 @@ const PANEL_BYTES = 96 * 1024;
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { gemm_abt, gemm_ab, gemm_atb, index_rows, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  const { gemm_abt, gemm_ab, gemm_atb, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
@@ -122,6 +123,11 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
     // sparse X (pairs.ts): the index lives in the same memory
     indexRows(i0, i1, k, X, x, ldx, rows) {
       index_rows(i0, i1, k, X.byteOffset + x * 8, ldx, rows.list.byteOffset, rows.stride, rows.count.byteOffset);
+    },
+
+    indexColumns(q0, q1, m, rows, cols) {
+      index_columns(q0, q1, m, rows.list.byteOffset, rows.stride, rows.count.byteOffset,
+        cols.list.byteOffset, cols.stride, cols.count.byteOffset);
     },
 
     gemmABtPairs(m, n, k, A, a, lda, rows, B, b, ldb, C, c, ldc) {

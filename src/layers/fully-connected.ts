@@ -12,7 +12,7 @@
 // and δ_in is masked the same way; at inference Z = (1 − p)·A_in·Wᵀ + b.
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
-import { indexColumns, pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
+import { pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
 import { ACTIVATIONS, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
 import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
@@ -103,7 +103,7 @@ export class FullyConnected implements Layer {
         name: `index columns ${io.index}`, split: "units", units: pairsOf(nIn),
         reads: [{ buffer: rows.list, all: true }, { buffer: rows.count, all: true }],
         writes: [{ buffer: cols.list, all: false }, { buffer: cols.count, all: false }],
-        run: (q0, q1) => indexColumns(q0, q1, ctx.m, rows, cols),
+        run: (q0, q1) => kernel.indexColumns(q0, q1, ctx.m, rows, cols),
       });
     }
     if (f.normalise) {

@@ -217,6 +217,41 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $rows (i32.lt_s (local.get $i) (local.get $i1))))))
 
+  ;; The columns index of pairs q0..q1 from a rows index of m rows (pairs.ts's
+  ;; indexColumns, whose lists it writes to the entry): for each pair, the
+  ;; rows that have it, increasing.
+  (func $index_columns (export "index_columns")
+    (param $q0 i32) (param $q1 i32) (param $m i32)
+    (param $rl i32) (param $rstride i32) (param $rn i32)
+    (param $cl i32) (param $cstride i32) (param $cn i32)
+    (local $i i32) (local $l i32) (local $end i32) (local $q i32) (local $at i32) (local $c i32)
+    (if (i32.ge_s (local.get $q0) (local.get $q1)) (then (return)))
+    (memory.fill (i32.add (local.get $cn) (i32.shl (local.get $q0) (i32.const 2))) (i32.const 0)
+      (i32.shl (i32.sub (local.get $q1) (local.get $q0)) (i32.const 2)))
+    (local.set $rstride (i32.shl (local.get $rstride) (i32.const 2)))
+    (local.set $cstride (i32.shl (local.get $cstride) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $rows_done
+      (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
+      (loop $rows
+        (local.set $l (i32.add (local.get $rl) (i32.mul (local.get $i) (local.get $rstride))))
+        (local.set $end (i32.add (local.get $l)
+          (i32.shl (i32.load (i32.add (local.get $rn) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
+        (block $pairs_done
+          (br_if $pairs_done (i32.ge_u (local.get $l) (local.get $end)))
+          (loop $pairs
+            (local.set $q (i32.load (local.get $l)))
+            (if (i32.and (i32.ge_s (local.get $q) (local.get $q0)) (i32.lt_s (local.get $q) (local.get $q1))) (then
+              (local.set $at (i32.add (local.get $cn) (i32.shl (local.get $q) (i32.const 2))))
+              (local.set $c (i32.load (local.get $at)))
+              (i32.store (i32.add (i32.add (local.get $cl) (i32.mul (local.get $q) (local.get $cstride)))
+                (i32.shl (local.get $c) (i32.const 2))) (local.get $i))
+              (i32.store (local.get $at) (i32.add (local.get $c) (i32.const 1)))))
+            (local.set $l (i32.add (local.get $l) (i32.const 4)))
+            (br_if $pairs (i32.lt_u (local.get $l) (local.get $end)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $m))))))
+
   ;; A is (m, k) with a rows index, B is (n, k) -> C (m, n) = A · Bᵀ over A's
   ;; nonzero pairs of columns only (src/kernel/pairs.ts: pl is the list of
   ;; pairs q, `stride` entries a row, pn the count of each row). The steps are
