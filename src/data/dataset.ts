@@ -9,6 +9,8 @@ export interface Dataset {
   readonly rows: number;
   readonly cols: number;
   readonly pixels: number; // rows * cols
+  /** Set on an engine's own copy whose images live in its kernel's memory (src/network/resident.ts). */
+  readonly resident?: boolean;
 }
 
 /** The digits 0..9. */

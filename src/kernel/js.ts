@@ -17,9 +17,11 @@
 // block computed whole (see kernel.ts). Loops index with sizes held in locals
 // and allocate nothing.
 import type { Kernel } from "./kernel.js";
+import { gatherRows } from "./gather.js";
 import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const jsKernel: Kernel = {
+  gatherRows,
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
   indexColumns,

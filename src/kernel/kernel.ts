@@ -46,6 +46,13 @@ export interface Kernel {
     C: Float64Array, c: number, ldc: number,
   ): void;
 
+  // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
+  // examples idx[i] of images (pixels each) / 255, exactly.
+  gatherRows(
+    i0: number, i1: number, pixels: number, images: Uint8Array, idx: Int32Array,
+    X: Float64Array, x: number, ldx: number,
+  ): void;
+
   // The same two products over a sparse X, taking only its nonzero pairs of
   // columns (pairs.ts): the very bits of gemmABt and gemmAtB for finite operands.
 

@@ -1,9 +1,11 @@
 // Naive triple loops: the definition each tuned kernel is tested against.
 // Same operand conventions as Kernel (see kernel.ts).
 import type { Kernel } from "./kernel.js";
+import { gatherRows } from "./gather.js";
 import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const referenceKernel: Kernel = {
+  gatherRows,
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
   indexColumns,

@@ -14,6 +14,7 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
+  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number): void;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
@@ -85,7 +86,7 @@ const PANEL_BYTES = 96 * 1024;
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { gemm_abt, gemm_ab, gemm_atb, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  const { gemm_abt, gemm_ab, gemm_atb, gather_rows, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
@@ -118,6 +119,11 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
         gemm_atb(m, width, k, alpha, pa, lda, pb + j * 8, ldb, beta, pc + j * 8, ldc);
         if (width !== panel) break;
       }
+    },
+
+    // images and idx live in the same memory (src/network/resident.ts)
+    gatherRows(i0, i1, pixels, images, idx, X, x, ldx) {
+      gather_rows(i0, i1, pixels, images.byteOffset, idx.byteOffset, X.byteOffset + x * 8, ldx);
     },
 
     // sparse X (pairs.ts): the index lives in the same memory

@@ -90,13 +90,25 @@ export class Backprop {
   }
 
   private gatherStep(): Step {
-    const { input: X, labels } = this.ws;
+    const { input: X, labels, picks } = this.ws;
     const n = this.net.inputs;
     const src = this.source;
+    const { kernel } = this;
     return {
       name: "gather", split: "examples", units: 0, reads: [],
-      writes: [{ buffer: X, all: false }, { buffer: labels, all: false }],
-      run: (i0, i1) => gatherBatch(src.ds!, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0),
+      writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }],
+      run: (i0, i1) => {
+        const ds = src.ds!;
+        if (!ds.resident) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
+        // the bytes are in the kernel's memory (resident.ts)
+        for (let i = i0; i < i1; i++) {
+          const e = src.order[src.start + i];
+          if (!(e < ds.count)) throw new RangeError(`example ${e} is not among the ${ds.count} examples`);
+          picks[i] = e;
+          labels[i] = ds.labels[e];
+        }
+        kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
+      },
     };
   }
 }

@@ -7,6 +7,7 @@ import type { Dataset } from "../data/dataset.js";
 import { gatherRange } from "../data/batch.js";
 import { sumRows } from "../kernel/elementwise.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
+import { resident } from "./resident.js";
 import { costBlocks, scoreRange, totalCost, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
@@ -59,13 +60,14 @@ export class SerialEngine implements Engine {
   private readonly bp: Backprop;
   private readonly predicted: Uint8Array;
 
-  constructor(readonly kernel: Kernel, readonly network: Network, cost: Cost, batchSize: number, arena: Arena, seed = 0) {
+  constructor(readonly kernel: Kernel, readonly network: Network, cost: Cost, batchSize: number, private readonly arena: Arena, seed = 0) {
     const capacity = Math.max(batchSize, EVAL_CHUNK);
     this.bp = new Backprop(kernel, network, new Workspace(network, capacity, arena), cost, seed, convKernelFor(network, kernel, arena.memory));
     this.predicted = new Uint8Array(capacity); // one per row: evaluation fills the whole workspace
   }
 
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
+    ds = resident(this.arena, ds);
     const { bp } = this;
     const { ctx } = bp;
     ctx.eta = eta;

@@ -15,6 +15,7 @@ import type { Dataset } from "../data/dataset.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
 import { ModeChooser } from "./mode-chooser.js";
+import { resident } from "./resident.js";
 import { costBlocks } from "./score.js";
 import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
@@ -48,7 +49,7 @@ export class ParallelEngine implements Engine {
       ...newControl(),
       costBlocks: new Float64Array(new SharedArrayBuffer(8 * costBlocks(largest))),
       order,
-      datasets: o.datasets,
+      datasets: o.datasets.map((ds) => resident(arena, ds)),
       architecture: network.architecture,
       network: network.layout,
       cost: o.cost.name,

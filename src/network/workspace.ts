@@ -14,6 +14,8 @@ export class Workspace {
   /** X (capacity, inputs) */
   readonly input: Float64Array;
   readonly labels: Uint8Array;
+  /** The dataset's index of each row's example (the kernel's gather reads them). */
+  readonly picks: Int32Array;
   readonly io: LayerIO[];
   /** Where the buffers are, in the order they were made (Replay rebuilds them in a worker). */
   readonly layout: readonly ViewLayout[];
@@ -23,6 +25,7 @@ export class Workspace {
     const a = new Recorder(alloc);
     this.input = a.f64(capacity * net.inputs);
     this.labels = a.u8(capacity);
+    this.picks = a.i32(capacity);
     this.io = [];
     net.layers.forEach((layer, index) => {
       const below = this.io[index - 1];

@@ -184,6 +184,78 @@
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
 
+  ;; The mini-batch gather (src/kernel/gather.ts): rows i0..i1 of X (byte
+  ;; address px, ldx elements a row) = the `pixels` bytes of examples idx[i]
+  ;; of the images at pimages, / 255.
+  (func $gather_rows (export "gather_rows")
+    (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pimages i32) (param $pidx i32)
+    (param $px i32) (param $ldx i32)
+    (local $i i32)
+    (local.set $i (local.get $i0))
+    (block $done
+      (br_if $done (i32.ge_s (local.get $i) (local.get $i1)))
+      (loop $rows
+        (call $scale_bytes (local.get $pixels)
+          (i32.add (local.get $pimages)
+            (i32.mul (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $pixels)))
+          (i32.add (local.get $px) (i32.shl (i32.mul (local.get $i) (local.get $ldx)) (i32.const 3))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1))))))
+
+  ;; Bytes to [0, 1] doubles, X[i] = bytes[i] / 255 for i < n (the
+  ;; mini-batch gather's pixels; the same correctly rounded quotient as
+  ;; JavaScript's). 16 bytes a step; a step of zero bytes just stores zeros.
+  (func $scale_bytes (param $n i32) (param $pb i32) (param $px i32)
+    (local $end i32) (local $v v128) (local $h v128) (local $w v128) (local $d v128)
+    (local.set $d (f64x2.splat (f64.const 255)))
+    (local.set $end (i32.add (local.get $pb) (i32.and (local.get $n) (i32.const -16))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $pb) (local.get $end)))
+      (loop $chunks
+        (local.set $v (v128.load (local.get $pb)))
+        (if (v128.any_true (local.get $v))
+          (then
+            ;; bytes 0-7 then 8-15, four at a time as i32, two at a time as f64
+            (local.set $h (i16x8.extend_low_i8x16_u (local.get $v)))
+            (local.set $w (i32x4.extend_low_i16x8_u (local.get $h)))
+            (v128.store offset=0 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
+            (v128.store offset=16 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $w (i32x4.extend_high_i16x8_u (local.get $h)))
+            (v128.store offset=32 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
+            (v128.store offset=48 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $h (i16x8.extend_high_i8x16_u (local.get $v)))
+            (local.set $w (i32x4.extend_low_i16x8_u (local.get $h)))
+            (v128.store offset=64 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
+            (v128.store offset=80 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $w (i32x4.extend_high_i16x8_u (local.get $h)))
+            (v128.store offset=96 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
+            (v128.store offset=112 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d))))
+          (else
+            (v128.store offset=0 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=16 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=32 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=48 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=64 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=80 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=96 (local.get $px) (v128.const i64x2 0 0))
+            (v128.store offset=112 (local.get $px) (v128.const i64x2 0 0))))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+        (local.set $px (i32.add (local.get $px) (i32.const 128)))
+        (br_if $chunks (i32.lt_u (local.get $pb) (local.get $end)))))
+    ;; the last n mod 16 bytes one at a time
+    (local.set $end (i32.add (local.get $end) (i32.and (local.get $n) (i32.const 15))))
+    (block $tail_done
+      (br_if $tail_done (i32.ge_u (local.get $pb) (local.get $end)))
+      (loop $tail
+        (f64.store (local.get $px) (f64.div (f64.convert_i32_u (i32.load8_u (local.get $pb))) (f64.const 255)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (br_if $tail (i32.lt_u (local.get $pb) (local.get $end))))))
+
   ;; The rows index of rows i0..i1 of X (m, k) for the products over pairs
   ;; (src/kernel/pairs.ts's indexRows, whose lists it writes to the entry):
   ;; the pairs q < k/2 of each row with an element that is not ±0 (NaN is).
