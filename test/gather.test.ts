@@ -1,0 +1,51 @@
+// The mini-batch gather: the kernels' gather from data in their memory
+// (src/network/resident.ts) against the TypeScript gather from data anywhere,
+// bit for bit, and training on a resident copy against training on the data
+// where it was loaded.
+import { describe, expect, test } from "vitest";
+import { gatherBatch } from "../src/data/batch.js";
+import { loadMnist } from "../src/data/mnist.js";
+import { Backprop, Workspace } from "../src/network/backprop.js";
+import { COSTS } from "../src/network/costs.js";
+import { SerialEngine } from "../src/network/engine.js";
+import { resident } from "../src/network/resident.js";
+import { kernels, randomNetwork } from "./helpers.js";
+
+describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
+  test("rows from a resident copy equal the TypeScript gather's, for every byte value", async () => {
+    const { train } = await loadMnist();
+    // one image made of every byte value, the rest MNIST's
+    const ds = { ...train, images: Uint8Array.from(train.images.subarray(0, 100 * train.pixels)), labels: train.labels.subarray(0, 100), count: 100 };
+    for (let p = 0; p < 256; p++) ds.images[p] = p;
+    const copy = resident(arena, ds);
+    expect(copy.resident).toBe(true);
+    expect(copy.images).toEqual(ds.images);
+    const order = Uint32Array.from({ length: 100 }, (_, i) => (i * 41) % 100);
+    const m = 13;
+    const want = new Float64Array(m * ds.pixels);
+    const wantLabels = new Uint8Array(m);
+    gatherBatch(ds, order, 20, m, want, 0, wantLabels);
+    const picks = arena.i32(m);
+    for (let i = 0; i < m; i++) picks[i] = order[20 + i];
+    const X = arena.f64(m * ds.pixels + 5);
+    kernel.gatherRows(0, 6, ds.pixels, copy.images, picks, X, 5, ds.pixels); // two blocks, as two threads
+    kernel.gatherRows(6, m, ds.pixels, copy.images, picks, X, 5, ds.pixels);
+    expect(X.subarray(5)).toEqual(want);
+    expect(resident(arena, ds)).toBe(copy); // one copy per arena
+  });
+
+  test("training on the resident copy gives the weights of training on the data as loaded", async () => {
+    const { train } = await loadMnist();
+    const order = Uint32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+    const viaEngine = randomNetwork([784, 20, 10], arena, 4);
+    new SerialEngine(kernel, viaEngine, COSTS.quadratic, 10, arena).trainBatches(train, order, 0, 300, 10, 3, 1);
+    const direct = randomNetwork([784, 20, 10], arena, 4);
+    const bp = new Backprop(kernel, direct, new Workspace(direct, 10, arena), COSTS.quadratic);
+    bp.ctx.eta = 3;
+    for (let s = 0; s < 300; s += 10) bp.trainBatch(train, order, s, 10);
+    direct.layers.forEach((l, i) => {
+      expect(viaEngine.layers[i].weight).toEqual(l.weight);
+      expect(viaEngine.layers[i].bias).toEqual(l.bias);
+    });
+  });
+});
