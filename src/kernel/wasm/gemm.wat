@@ -534,11 +534,38 @@
                 (local.set $c7 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c6) (local.get $c7)))
                 (local.set $c6 (local.get $a))
                 (local.set $cp (i32.add (local.get $cq) (i32.mul (local.get $it) (local.get $ldc))))
-                ;; the common case straight; beta = 0 and a shifted last tile in a call
-                (if (i32.or (local.get $first) (local.get $over))
+                ;; the common case straight, a shifted last tile (only its new rows) inline,
+                ;; beta = 0 (the gradient, not training) in a call
+                (if (local.get $over)
                   (then (call $atb_finish8 (local.get $cp) (local.get $ldc) (local.get $first) (local.get $over)
                     (local.get $va) (local.get $vb) (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
                     (local.get $c4) (local.get $c5) (local.get $c6) (local.get $c7)))
+                  (else (if (local.get $first)
+                    (then
+                      (if (i32.le_u (local.get $first) (i32.const 0)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 1)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c1))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 2)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c2))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 3)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c3))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 4)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c4))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 5)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c5))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 6)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c6))))))
+                      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                      (if (i32.le_u (local.get $first) (i32.const 7)) (then
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7))))))
+                    )
                   (else
                 (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0))))
                 (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
@@ -555,7 +582,7 @@
                 (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c6))))
                 (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
                 (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7))))
-                  ))
+                  ))))
                 (local.set $i (i32.add (local.get $i) (i32.const 8)))
                 (br_if $tiles (i32.lt_s (local.get $i) (local.get $m)))))
             (local.set $q (i32.add (local.get $q) (i32.const 1)))
