@@ -174,7 +174,9 @@ export class FullyConnected implements Layer {
   }
 }
 
-/** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster (measured: ...). */
+/** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster. Measured side by
+ *  side (wasm, 784 -> 30, index included, random pairs): 0.4-0.5 of the dense time at 20% nonzero, 0.8-0.9 at 50%,
+ *  1.05-1.1 at 70%, 1.45 with every pair nonzero; MNIST has 22%. */
 const SPARSE_BELOW = 0.5;
 
 /** Whether the m rows of a rows index are sparse enough for the products over pairs. */
