@@ -14,6 +14,16 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe("mnist-train (built bin)", () => {
+  it("--kernel wasm-mul-add runs the mul-add variant on any runtime: --kernel wasm's numbers where that is the one it prefers", () => {
+    const records = (kernel: string) => cli([...SMALL, "--epochs", "2", "--cost", "cross-entropy", "--eta", "0.5", "--json", "--kernel", kernel])
+      .stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const [mulAdd, preferred] = [records("wasm-mul-add"), records("wasm")];
+    expect(mulAdd[0]).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
+    const epochs = (r: { type: string }[]) => r.filter((x) => x.type === "epoch").map((e) => ({ ...e, seconds: 0, evalSeconds: 0 }));
+    if (preferred[0].kernelVariant === "mul-add") expect(epochs(mulAdd)).toEqual(epochs(preferred));
+    else expect(preferred[0].kernelVariant).toBe("fma"); // Node 22+: the fused variant, which differs in the last bits
+  });
+
   it("--json writes only JSON Lines: config, one epoch record per epoch, summary", () => {
     const r = cli([...SMALL, "--epochs", "2", "--json"]);
     expect(r.code).toBe(0);

@@ -7,7 +7,7 @@
 import type { ChalkInstance } from "chalk";
 import { loadMnistTest, testSlice } from "../data/mnist.js";
 import { Arena } from "../kernel/arena.js";
-import { createKernel, type KernelName } from "../kernel/index.js";
+import { createKernel, KERNEL_CHOICES, type KernelChoice } from "../kernel/index.js";
 import { confusionMatrix, confusionRows, countsOf, perClass, plurality, type ClassScore, type Confusion } from "../network/confusion.js";
 import { COSTS, type CostName } from "../network/costs.js";
 import { fromModelBytes } from "../network/model-file.js";
@@ -21,7 +21,7 @@ interface EvaluateConfig {
   models: string[];
   dataDir?: string;
   testSize?: number;
-  kernel: KernelName;
+  kernel: KernelChoice;
   json: boolean;
   color: boolean;
 }
@@ -94,7 +94,7 @@ function resolveEvaluateConfig(raw: RawOptions): EvaluateConfig {
     models: (raw.model as unknown as string[]).map(String),
     dataDir: raw.dataDir === undefined ? undefined : String(raw.dataDir),
     testSize: raw.testSize === undefined ? undefined : positiveInt("--test-size", String(raw.testSize)),
-    kernel: oneOf("--kernel", String(raw.kernel ?? DEFAULTS.kernel), ["wasm", "js"] as const),
+    kernel: oneOf("--kernel", String(raw.kernel ?? DEFAULTS.kernel), KERNEL_CHOICES),
     json: raw.json === true,
     color: colorWanted(raw),
   };

@@ -2,6 +2,7 @@
 // own module, and errors become exit codes in this one place.
 import { Command, CommanderError, Option } from "commander";
 import { DataError, UsageError } from "../errors.js";
+import { KERNEL_CHOICES } from "../kernel/index.js";
 import { DEFAULTS, PRESETS, type RawOptions } from "./options.js";
 import { benchCommand } from "./bench.js";
 import { evaluateCommand } from "./evaluate.js";
@@ -10,6 +11,9 @@ import { addSweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 import { restoreTerminal } from "./progress.js";
 import { VERSION } from "./version.js";
+
+const KERNEL_HELP = `matrix kernel (default: ${DEFAULTS.kernel}: WebAssembly, with fused multiply-adds where the runtime has ` +
+  "relaxed SIMD, Node 22 and later; wasm-mul-add: without them on any runtime, the same bits as Node 20; js: TypeScript)";
 
 const EXIT_OK = 0;
 const EXIT_DATA = 1;
@@ -62,7 +66,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--resume <file>", "go on from a checkpoint, bit for bit as if never stopped; typed training options must agree " +
       "with the checkpoint's (--epochs may be raised); goes on checkpointing to FILE unless --checkpoint says otherwise")
     .addOption(new Option("--preset <name>", "one of the book's runs (see Presets below); explicit flags override it").choices(Object.keys(PRESETS)))
-    .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
+    .addOption(new Option("--kernel <name>", KERNEL_HELP).choices(KERNEL_CHOICES))
     .option("--threads <n>", "threads that train and evaluate together (default: the number of cores)")
     .option("--json", "JSON Lines on stdout instead of text")
     .option("--quiet", "print only the summary")
@@ -81,7 +85,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "score their ensemble (plurality vote, ties to the lowest digit) beside each member", (file: string, files: string[] = []) => [...files, file])
     .option("--data-dir <dir>", "read the IDX files from DIR (default: the bundled MNIST)")
     .option("--test-size <n>", "test examples (default: all)")
-    .addOption(new Option("--kernel <name>", `matrix kernel (default: ${DEFAULTS.kernel})`).choices(["wasm", "js"]))
+    .addOption(new Option("--kernel <name>", KERNEL_HELP).choices(KERNEL_CHOICES))
     .option("--json", "one JSON object on stdout instead of text")
     .option("--no-color", "no colour")
     .action(async (opts: RawOptions) => setExit(await evaluateCommand(opts)));

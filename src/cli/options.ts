@@ -3,7 +3,7 @@
 // and what was expected. Presets fill in what the command line leaves out.
 import os from "node:os";
 import { UsageError } from "../errors.js";
-import type { KernelName } from "../kernel/kernel.js";
+import { KERNEL_CHOICES, type KernelChoice } from "../kernel/index.js";
 import { parseLayers, type LayerSpec } from "../layers/spec.js";
 import { COST_NAMES, type CostName } from "../network/costs.js";
 import type { InitName } from "../network/network.js";
@@ -46,7 +46,7 @@ export interface TrainConfig {
   checkpoint?: string;
   resume?: string;
   preset?: PresetName;
-  kernel: KernelName;
+  kernel: KernelChoice;
   threads: number;
   json: boolean;
   quiet: boolean;
@@ -181,7 +181,7 @@ export function resolveTrainConfig(raw: RawOptions, env: NodeJS.ProcessEnv = pro
     checkpoint: pick("checkpoint") ?? pick("resume"),
     resume: pick("resume"),
     preset,
-    kernel: oneOf("--kernel", get("kernel"), ["wasm", "js"] as const),
+    kernel: oneOf("--kernel", get("kernel"), KERNEL_CHOICES),
     threads: optional("threads", "--threads", threadCount) ?? Math.min(os.availableParallelism(), MAX_THREADS),
     json: raw.json === true,
     quiet: raw.quiet === true,
