@@ -124,12 +124,12 @@ export class FullyConnected implements Layer {
     const { input, delta: D } = io;
     const { delta: Din, activation: g } = io.below;
     const mask = training && p > 0 ? need(io, "mask").mask : undefined;
-    const reads = [{ buffer: D, all: true }, { buffer: W, all: true }, { buffer: input, all: false }];
+    const reads = [{ buffer: D, all: true }, { buffer: W, all: false }, { buffer: input, all: false }];
     if (mask) reads.push({ buffer: mask, all: false });
     return [{
       name: `backward ${io.index}`, split: "units", units: nIn,
       reads, writes: [{ buffer: Din, all: false }],
-      // D is (m, nOut), columns c0..c1 of W (nOut, nIn) -> columns c0..c1 of Din (m, nIn)
+      // D is (m, nOut), columns c0..c1 of W (nOut, nIn) -> columns c0..c1 of Din (m, nIn); W's block is its columns
       run: (c0, c1) => {
         const m = ctx.m;
         kernel.gemmAB(m, c1 - c0, nOut, D, 0, nOut, W, c0, nIn, Din, c0, nIn); // BP2
@@ -145,6 +145,22 @@ export class FullyConnected implements Layer {
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     const D = io.delta;
     const pairs = io.pairs;
+    if (io.below) {
+      // Split as the backward step is, by W's columns: each thread updates the columns it has just read, so no
+      // barrier is needed between the two (the row split needed one, the weights' last read being by columns).
+      return [{
+        name: `update ${io.index}`, split: "units", units: nIn,
+        reads: [{ buffer: D, all: true }, { buffer: A, all: false }],
+        writes: [{ buffer: W, all: false }, { buffer: b, all: true }],
+        // D (m, nOut), columns c0..c1 of A (m, nIn) -> columns c0..c1 of W; b whole, by the thread with column 0
+        run: (c0, c1) => {
+          const m = ctx.m;
+          const step = -ctx.eta / m;
+          kernel.gemmAtB(nOut, c1 - c0, m, step, D, 0, nOut, A, c0, nIn, ctx.decay, W, c0, nIn); // BP4
+          if (c0 === 0) sumRows(m, nOut, step, D, 0, nOut, 1, b, 0); // BP3
+        },
+      }];
+    }
     return [{
       name: `update ${io.index}`, split: "units", units: nOut,
       reads: [
