@@ -39,6 +39,11 @@
 ;;     scalar code. Edge rows are clamped like gemm_abt's; a last partial
 ;;     block of columns is shifted left to end at column n-1 (lanes do not
 ;;     differ), and only elements not yet written are stored.
+;;   gemm_abt_pairs, gemm_atb_pairs (a sparse input, src/kernel/pairs.ts):
+;;     the orders of gemm_abt and gemm_atb with the steps that add 0 left out,
+;;     so the same bits.
+;; Also here: the index of a sparse input's nonzero pairs, and the gather of a
+;; mini-batch from bytes.
 ;;
 ;; Tile sizes fit x64's 16 xmm registers (V8 keeps one as scratch): 8 f64x2
 ;; accumulators plus the operand vectors of one step, so nothing spills.
