@@ -18,7 +18,7 @@
 // and allocate nothing.
 import type { Kernel } from "./kernel.js";
 import { gatherRows } from "./gather.js";
-import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
+import { finish, gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const jsKernel: Kernel = {
   gatherRows,
@@ -150,8 +150,8 @@ function outerRows2(
       s0 += A[pa] * y; s1 += A[pa + sai] * y;
       pa += sap; pb += ldb;
     }
-    put1(C, c0 + j, alpha, beta, s0);
-    put1(C, c1 + j, alpha, beta, s1);
+    finish(C, c0 + j, alpha, beta, s0);
+    finish(C, c1 + j, alpha, beta, s1);
   }
 }
 
@@ -178,7 +178,7 @@ function outerRow(
       s += A[pa] * B[pb];
       pa += sap; pb += ldb;
     }
-    put1(C, c0 + j, alpha, beta, s);
+    finish(C, c0 + j, alpha, beta, s);
   }
 }
 
@@ -197,8 +197,4 @@ function put5(
     C[d + 3] = beta * C[d + 3] + alpha * s3;
     C[d + 4] = beta * C[d + 4] + alpha * s4;
   }
-}
-
-function put1(C: Float64Array, d: number, alpha: number, beta: number, s: number): void {
-  C[d] = beta === 0 ? alpha * s : beta * C[d] + alpha * s;
 }

@@ -101,9 +101,6 @@ export function gemmAtBPairs(
   beta: number,
   C: Float64Array, c: number, ldc: number,
 ): void {
-  const finish = (at: number, s: number): void => {
-    C[at] = beta === 0 ? alpha * s : beta * C[at] + alpha * s;
-  };
   const np = pairsOf(n);
   for (let i = 0; i < m; i++) {
     const ci = c + i * ldc;
@@ -117,13 +114,18 @@ export function gemmAtBPairs(
         s0 += x * B[b + p * ldb + 2 * q];
         s1 += x * B[b + p * ldb + 2 * q + 1];
       }
-      finish(ci + 2 * q, s0);
-      finish(ci + 2 * q + 1, s1);
+      finish(C, ci + 2 * q, alpha, beta, s0);
+      finish(C, ci + 2 * q + 1, alpha, beta, s1);
     }
     if (n & 1) {
       let s = 0;
       for (let p = 0; p < k; p++) s += A[a + p * lda + i] * B[b + p * ldb + n - 1];
-      finish(ci + n - 1, s);
+      finish(C, ci + n - 1, alpha, beta, s);
     }
   }
+}
+
+/** C[at] = alpha·s (beta = 0: C is not read) or beta·C[at] + alpha·s: the finish of every TypeScript product. */
+export function finish(C: Float64Array, at: number, alpha: number, beta: number, s: number): void {
+  C[at] = beta === 0 ? alpha * s : beta * C[at] + alpha * s;
 }
