@@ -14,14 +14,15 @@ import { kernels, randomNetwork } from "./helpers.js";
 describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
   test("rows from a resident copy equal the TypeScript gather's, for every byte value", async () => {
     const { train } = await loadMnist();
-    // one image made of every byte value, the rest MNIST's
     const ds = { ...train, images: Uint8Array.from(train.images.subarray(0, 100 * train.pixels)), labels: train.labels.subarray(0, 100), count: 100 };
-    for (let p = 0; p < 256; p++) ds.images[p] = p;
+    const order = Uint32Array.from({ length: 100 }, (_, i) => (i * 41) % 100);
+    const m = 13;
+    // the batch's second image made of every byte value, the rest MNIST's
+    const every = order[21] * ds.pixels;
+    for (let p = 0; p < 256; p++) ds.images[every + p] = p;
     const copy = resident(arena, ds);
     expect(copy.resident).toBe(true);
     expect(copy.images).toEqual(ds.images);
-    const order = Uint32Array.from({ length: 100 }, (_, i) => (i * 41) % 100);
-    const m = 13;
     const want = new Float64Array(m * ds.pixels);
     const wantLabels = new Uint8Array(m);
     gatherBatch(ds, order, 20, m, want, 0, wantLabels);
@@ -31,6 +32,7 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     kernel.gatherRows(0, 6, ds.pixels, copy.images, picks, X, 5, ds.pixels); // two blocks, as two threads
     kernel.gatherRows(6, m, ds.pixels, copy.images, picks, X, 5, ds.pixels);
     expect(X.subarray(5)).toEqual(want);
+    expect(X.subarray(5 + ds.pixels, 5 + ds.pixels + 256)).toEqual(Float64Array.from({ length: 256 }, (_, p) => p / 255));
     expect(resident(arena, ds)).toBe(copy); // one copy per arena
   });
 

@@ -14,7 +14,7 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
-  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number): void;
+  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number): number;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,

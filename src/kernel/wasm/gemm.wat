@@ -194,8 +194,27 @@
   ;; of the images at pimages, / 255.
   (func $gather_rows (export "gather_rows")
     (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pimages i32) (param $pidx i32)
-    (param $px i32) (param $ldx i32)
-    (local $i i32)
+    (param $px i32) (param $ldx i32) (result i32)
+    (local $i i32) (local $p i32) (local $e i32) (local $touched i32)
+    ;; First one load from every cache line of the rows, all independent, so
+    ;; that the rows come from memory together: converting straight away kept
+    ;; only the next two or three lines in flight (gather 36 -> 19 ms an epoch,
+    ;; 784-30-10 mini-batch 10). The bytes loaded are returned so that no
+    ;; compiler may drop the loads.
+    (local.set $i (local.get $i0))
+    (block $touch_done
+      (br_if $touch_done (i32.or (i32.ge_s (local.get $i) (local.get $i1)) (i32.eqz (local.get $pixels))))
+      (loop $touch
+        (local.set $p (i32.add (local.get $pimages)
+          (i32.mul (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $pixels))))
+        (local.set $e (i32.add (local.get $p) (local.get $pixels)))
+        (loop $lines
+          (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 64)))
+          (br_if $lines (i32.lt_u (local.get $p) (local.get $e))))
+        (local.set $touched (i32.or (local.get $touched) (i32.load8_u (i32.sub (local.get $e) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $touch (i32.lt_s (local.get $i) (local.get $i1)))))
     (local.set $i (local.get $i0))
     (block $done
       (br_if $done (i32.ge_s (local.get $i) (local.get $i1)))
@@ -205,14 +224,19 @@
             (i32.mul (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $pixels)))
           (i32.add (local.get $px) (i32.shl (i32.mul (local.get $i) (local.get $ldx)) (i32.const 3))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1))))))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1)))))
+    (local.get $touched))
 
   ;; Bytes to [0, 1] doubles, X[i] = bytes[i] / 255 for i < n (the
   ;; mini-batch gather's pixels; the same correctly rounded quotient as
   ;; JavaScript's). 16 bytes a step; a step of zero bytes just stores zeros.
+  ;; No division: b/255 = b·hi + b·lo, hi = 1/255 to 40 bits (so b·hi is
+  ;; exact) and lo = 1/255 − hi, gives the correctly rounded quotient for
+  ;; every byte (checked for all 256: test/gather.test.ts) and is 15% faster.
   (func $scale_bytes (param $n i32) (param $pb i32) (param $px i32)
-    (local $end i32) (local $v v128) (local $h v128) (local $w v128) (local $d v128)
-    (local.set $d (f64x2.splat (f64.const 255)))
+    (local $end i32) (local $v v128) (local $h v128) (local $w v128) (local $hi v128) (local $lo v128) (local $c v128)
+    (local.set $hi (f64x2.splat (f64.const 0x1.0101010101p-8)))
+    (local.set $lo (f64x2.splat (f64.const 0x1.0101010101010p-56)))
     (local.set $end (i32.add (local.get $pb) (i32.and (local.get $n) (i32.const -16))))
     (block $done
       (br_if $done (i32.ge_u (local.get $pb) (local.get $end)))
@@ -223,22 +247,30 @@
             ;; bytes 0-7 then 8-15, four at a time as i32, two at a time as f64
             (local.set $h (i16x8.extend_low_i8x16_u (local.get $v)))
             (local.set $w (i32x4.extend_low_i16x8_u (local.get $h)))
-            (v128.store offset=0 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
-            (v128.store offset=16 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $c (f64x2.convert_low_i32x4_u (local.get $w)))
+            (v128.store offset=0 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
+            (local.set $c (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
+            (v128.store offset=16 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
             (local.set $w (i32x4.extend_high_i16x8_u (local.get $h)))
-            (v128.store offset=32 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
-            (v128.store offset=48 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $c (f64x2.convert_low_i32x4_u (local.get $w)))
+            (v128.store offset=32 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
+            (local.set $c (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
+            (v128.store offset=48 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
             (local.set $h (i16x8.extend_high_i8x16_u (local.get $v)))
             (local.set $w (i32x4.extend_low_i16x8_u (local.get $h)))
-            (v128.store offset=64 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
-            (v128.store offset=80 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d)))
+            (local.set $c (f64x2.convert_low_i32x4_u (local.get $w)))
+            (v128.store offset=64 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
+            (local.set $c (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
+            (v128.store offset=80 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
             (local.set $w (i32x4.extend_high_i16x8_u (local.get $h)))
-            (v128.store offset=96 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u (local.get $w)) (local.get $d)))
-            (v128.store offset=112 (local.get $px) (f64x2.div (f64x2.convert_low_i32x4_u
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $d))))
+            (local.set $c (f64x2.convert_low_i32x4_u (local.get $w)))
+            (v128.store offset=96 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
+            (local.set $c (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
+            (v128.store offset=112 (local.get $px) (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo)))))
           (else
             (v128.store offset=0 (local.get $px) (v128.const i64x2 0 0))
             (v128.store offset=16 (local.get $px) (v128.const i64x2 0 0))
