@@ -9,6 +9,9 @@ import { Backprop, Workspace } from "../src/network/backprop.js";
 import { COSTS } from "../src/network/costs.js";
 import { SerialEngine } from "../src/network/engine.js";
 import { resident } from "../src/network/resident.js";
+import type { Dataset } from "../src/data/dataset.js";
+import { indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
+import { Rng } from "../src/network/rng.js";
 import { kernels, randomNetwork } from "./helpers.js";
 
 describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
@@ -34,6 +37,34 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     expect(X.subarray(5)).toEqual(want);
     expect(X.subarray(5 + ds.pixels, 5 + ds.pixels + 256)).toEqual(Float64Array.from({ length: 256 }, (_, p) => p / 255));
     expect(resident(arena, ds)).toBe(copy); // one copy per arena
+  });
+
+  // 784 bytes a row (49 blocks of 16) and 37 (2 blocks and 5 bytes: pairs listed one at a time, an odd last byte)
+  test.each([784, 37])("rows of %i bytes: the index made with the rows is the one indexRows makes from them", (pixels) => {
+    const count = 40;
+    const rng = new Rng(pixels);
+    // mostly zeros, as images are: runs of ink, single bytes, pairs with one zero byte
+    const images = Uint8Array.from({ length: count * pixels }, () => (rng.uniform() < 0.25 ? 1 + Math.floor(rng.uniform() * 255) : 0));
+    images.fill(0, 3 * pixels, 4 * pixels); // a blank image
+    images.fill(255, 5 * pixels, 6 * pixels); // a full one
+    const ds: Dataset = { images, labels: new Uint8Array(count), count, rows: 1, cols: pixels, pixels };
+    const copy = resident(arena, ds);
+    const m = 11;
+    const kp = pairsOf(pixels);
+    const picks = arena.i32(m);
+    for (let i = 0; i < m; i++) picks[i] = (i * 7 + 6) % count;
+    picks[1] = 3; // the blank image
+    picks[2] = 5; // the full one
+    const X = arena.f64(m * pixels);
+    const rows: PairIndex = { list: arena.i32(m * kp), count: arena.i32(m), stride: kp };
+    kernel.gatherRows(0, 4, pixels, copy.images, picks, X, 0, pixels, rows); // two blocks, as two threads
+    kernel.gatherRows(4, m, pixels, copy.images, picks, X, 0, pixels, rows);
+    const want: PairIndex = { list: new Int32Array(m * kp), count: new Int32Array(m), stride: kp };
+    indexRows(0, m, pixels, X, 0, pixels, want);
+    expect(rows.count).toEqual(want.count);
+    expect(rows.count[1]).toBe(0);
+    expect(rows.count[2]).toBe(kp);
+    for (let i = 0; i < m; i++) expect(rows.list.subarray(i * kp, i * kp + rows.count[i])).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
   });
 
   test("training on the resident copy gives the weights of training on the data as loaded", async () => {

@@ -293,6 +293,13 @@ describe("the plan of a mini-batch", () => {
       .toBe("| gather  index rows 0  | forward 0  index columns 0  | forward 1  output delta  | backward 1  update 1  update 0");
   });
 
+  it("in a team, each thread gathers the whole batch and runs the small top layer whole (*): two barriers for 784-30-10", () => {
+    const net = new Network([784, 30, 10], arena);
+    const team = new Backprop(kernel, net, new Workspace(net, 10, arena, true, 2, 1), COSTS.quadratic).plan
+      .map((p) => (p.barrier ? "| " : "") + p.step.name + (p.whole ? "*" : "")).join("  ");
+    expect(team).toBe("gather*  index rows 0*  | forward 0  index columns 0*  | forward 1*  output delta*  backward 1*  update 1*  update 0");
+  });
+
   it("softmax rows wait for every thread's columns; dropout masks a layer's input before its product", () => {
     const net = new Network({ inputs: 784, layers: parseLayers("fc:100:relu:dropout=0.5,softmax:10:dropout=0.5") }, arena);
     // no barrier before the gather: X and the labels were last read before the barrier at backward 1

@@ -8,7 +8,9 @@ import { DataError } from "../errors.js";
 
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
-const ALIGN_BYTES = 16; // f64x2 loads like 16-byte alignment
+// f64x2 loads like 16-byte alignment; a cache line to itself keeps one thread's writes
+// to a buffer from slowing another thread working on the next one
+const ALIGN_BYTES = 64;
 /** The most the arena can hold: a file declaring more parameters is refused before it is read. */
 export const ARENA_BYTES = MAX_PAGES * PAGE_BYTES;
 

@@ -47,10 +47,11 @@ export interface Kernel {
   ): void;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
-  // examples idx[i] of images (pixels each) / 255, exactly.
+  // examples idx[i] of images (pixels each) / 255, exactly; given a rows
+  // index, also those rows' entries, as indexRows would make them from X.
   gatherRows(
     i0: number, i1: number, pixels: number, images: Uint8Array, idx: Int32Array,
-    X: Float64Array, x: number, ldx: number,
+    X: Float64Array, x: number, ldx: number, rows?: PairIndex,
   ): void;
 
   // The same two products over a sparse X, taking only its nonzero pairs of

@@ -14,7 +14,7 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
-  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number): number;
+  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number): number;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
@@ -121,9 +121,10 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       }
     },
 
-    // images and idx live in the same memory (src/network/resident.ts)
-    gatherRows(i0, i1, pixels, images, idx, X, x, ldx) {
-      gather_rows(i0, i1, pixels, images.byteOffset, idx.byteOffset, X.byteOffset + x * 8, ldx);
+    // images, idx and the index live in the same memory (src/network/resident.ts)
+    gatherRows(i0, i1, pixels, images, idx, X, x, ldx, rows) {
+      gather_rows(i0, i1, pixels, images.byteOffset, idx.byteOffset, X.byteOffset + x * 8, ldx,
+        rows ? rows.list.byteOffset : 0, rows ? rows.stride : 0, rows ? rows.count.byteOffset : 0);
     },
 
     // sparse X (pairs.ts): the index lives in the same memory

@@ -78,7 +78,10 @@ export class FullyConnected implements Layer {
         name: `index rows ${io.index}`, split: "examples", units: 0,
         reads: [{ buffer: A, all: false }],
         writes: [{ buffer: rows.list, all: false }, { buffer: rows.count, all: false }],
-        run: (i0, i1) => kernel.indexRows(i0, i1, nIn, A, 0, nIn, rows),
+        run: (i0, i1) => {
+          if (pairs.gathered) pairs.gathered = false; // made with this batch: the next one may come another way
+          else kernel.indexRows(i0, i1, nIn, A, 0, nIn, rows);
+        },
       });
     }
     steps.push({

@@ -67,7 +67,10 @@ export class Backprop {
     this.gradient = [...this.infer, output, ...down.flatMap((l) => bp2(l, false))];
     // each layer's update right after its BP2, the last product that reads its weights
     const steps = [this.gatherStep(), ...this.forward, output, ...down.flatMap((l) => [...bp2(l, true), ...step(l)])];
-    this.plan = placeBarriers(steps);
+    // a thread with its own copies of buffers has its own copy of those layers' parameters too (replicas.ts)
+    const own = new Set(ws.own);
+    if (own.size > 0) for (const l of layers.slice(ws.copiedFrom)) own.add(l.weight).add(l.bias);
+    this.plan = placeBarriers(steps, own);
   }
 
   /** One SGD step on examples order[start .. start+m) of ds, whole, on this thread. */
@@ -91,12 +94,14 @@ export class Backprop {
 
   private gatherStep(): Step {
     const { input: X, labels, picks } = this.ws;
+    const pairs = this.ws.io[0].pairs;
     const n = this.net.inputs;
     const src = this.source;
     const { kernel } = this;
+    const index = pairs ? [{ buffer: pairs.rows.list, all: false }, { buffer: pairs.rows.count, all: false }] : [];
     return {
       name: "gather", split: "examples", units: 0, reads: [],
-      writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }],
+      writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }, ...index],
       run: (i0, i1) => {
         const ds = src.ds!;
         if (!ds.resident) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
@@ -107,7 +112,9 @@ export class Backprop {
           picks[i] = e;
           labels[i] = ds.labels[e];
         }
-        kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
+        // the first layer's rows index with the rows, from the bytes (fully-connected.ts)
+        kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
+        if (pairs) pairs.gathered = true;
       },
     };
   }

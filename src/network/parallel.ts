@@ -15,6 +15,7 @@ import type { Dataset } from "../data/dataset.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
 import { ModeChooser } from "./mode-chooser.js";
+import { copiedFrom, copyLayout } from "./replicas.js";
 import { resident } from "./resident.js";
 import { costBlocks } from "./score.js";
 import type { Cost } from "./costs.js";
@@ -52,6 +53,8 @@ export class ParallelEngine implements Engine {
       datasets: o.datasets.map((ds) => resident(arena, ds)),
       architecture: network.architecture,
       network: network.layout,
+      // thread 0 trains the network itself, every other thread its own copy of the layers all run whole
+      trainNetwork: Array.from({ length: threads }, (_, t) => (t === 0 ? network.layout : copyLayout(network, copiedFrom(network.layers, threads), arena))),
       cost: o.cost.name,
       seed: o.seed ?? 0,
       train: workspaceLayout(new Workspace(network, o.batchSize, arena, true, threads)),

@@ -8,12 +8,19 @@
 // block, so one may follow the other without a barrier. The plan repeats
 // batch after batch, so the analysis runs over two rounds and keeps the
 // second's: the first step of a batch waits for the last steps of the one before.
+// A thread's own copies of buffers (workspace.ts) never need a barrier: no
+// other thread touches them. A step that writes only such copies is run
+// whole by every thread, and then reads all of whatever else it reads.
 import type { Access, Step } from "../layers/layer.js";
 
 export interface Planned {
   step: Step;
   barrier: boolean;
+  /** Every thread runs the step whole, on its own copies. */
+  whole: boolean;
 }
+
+type Buffer = Access["buffer"];
 
 interface Touch {
   write: boolean;
@@ -28,23 +35,24 @@ function conflicts(earlier: Touch, now: Touch): boolean {
   return earlier.all || now.all || earlier.block !== now.block;
 }
 
-export function placeBarriers(steps: readonly Step[]): Planned[] {
-  let since = new Map<Access["buffer"], Touch[]>();
+/** The plan of `steps` for a team whose thread has its own copies `own` (none: every step split). */
+export function placeBarriers(steps: readonly Step[], own: ReadonlySet<Buffer> = new Set()): Planned[] {
+  const whole = steps.map((s) => s.writes.length > 0 && s.writes.every((a) => own.has(a.buffer)));
+  let since = new Map<Buffer, Touch[]>();
   const barriers: boolean[] = [];
   for (let round = 0; round < 2; round++) {
     steps.forEach((step, i) => {
       const block = blockOf(step);
-      const touches: [Access["buffer"], Touch][] = [
-        ...step.reads.map((a): [Access["buffer"], Touch] => [a.buffer, { write: false, all: a.all, block }]),
-        ...step.writes.map((a): [Access["buffer"], Touch] => [a.buffer, { write: true, all: a.all, block }]),
-      ];
+      const touch = (a: Access, write: boolean): [Buffer, Touch] => [a.buffer, { write, all: a.all || whole[i], block }];
+      const touches = [...step.reads.map((a) => touch(a, false)), ...step.writes.map((a) => touch(a, true))]
+        .filter(([buffer]) => !own.has(buffer));
       const barrier = touches.some(([buffer, t]) => (since.get(buffer) ?? []).some((e) => conflicts(e, t)));
       if (barrier) since = new Map();
       for (const [buffer, t] of touches) since.set(buffer, [...(since.get(buffer) ?? []), t]);
       barriers[i] = barrier;
     });
   }
-  return steps.map((step, i) => ({ step, barrier: barriers[i] }));
+  return steps.map((step, i) => ({ step, barrier: barriers[i], whole: whole[i] }));
 }
 
 /** The units or examples a step covers for a batch of m. */

@@ -21,6 +21,7 @@ import { extent, type Planned } from "./plan.js";
 import { costBlocks, COST_BLOCK, scoreRange, totalCost, trace } from "./score.js";
 import { COST_NAMES, COSTS, type Cost, type CostName } from "./costs.js";
 import { Network, type Architecture } from "./network.js";
+import { copyParameters } from "./replicas.js";
 
 // Int32 slots of the control block, barrier words on their own cache lines.
 const COUNT = 0;
@@ -65,6 +66,8 @@ export interface TeamInit {
   datasets: Dataset[]; // shared bytes
   architecture: Architecture;
   network: readonly ViewLayout[];
+  /** Each thread's network for training: the network with the thread's own copy of the layers all threads run whole. */
+  trainNetwork: (readonly ViewLayout[])[];
   cost: CostName;
   seed: number;
   train: WorkspaceLayout;
@@ -92,19 +95,22 @@ export class Team {
   private readonly evalBp: Backprop;
   private readonly predicted: Uint8Array;
   private readonly spinLimit: number;
+  /** The network this thread trains: the shared one, with its own copy of the layers every thread runs whole. */
+  private readonly trainNet: Network;
 
   constructor(private readonly init: TeamInit, private readonly t: number, kernel: Kernel) {
     const { memory } = init;
     this.ctl = new Int32Array(init.control);
     this.ctlF = new Float64Array(init.controlF64);
     const net = new Network(init.architecture, new Replay(memory, init.network));
+    this.trainNet = new Network(init.architecture, new Replay(memory, init.trainNetwork[t]));
     const cost = COSTS[init.cost];
-    const replay = (w: WorkspaceLayout, training: boolean, threads: number): Workspace =>
-      new Workspace(net, w.capacity, new Replay(memory, w.layout), training, threads);
     const conv = convKernelFor(net, kernel, memory);
-    this.bp = new Backprop(kernel, net, replay(init.train, true, init.threads), cost, init.seed, conv);
+    const trainWs = new Workspace(this.trainNet, init.train.capacity, new Replay(memory, init.train.layout), true, init.threads, t);
+    this.bp = new Backprop(kernel, this.trainNet, trainWs, cost, init.seed, conv);
     this.plan = this.bp.plan;
-    this.evalBp = new Backprop(kernel, net, replay(init.evaluate[t], false, 1), cost, 0, conv);
+    const evalWs = new Workspace(net, init.evaluate[t].capacity, new Replay(memory, init.evaluate[t].layout), false);
+    this.evalBp = new Backprop(kernel, net, evalWs, cost, 0, conv);
     this.predicted = new Uint8Array(init.evaluate[t].capacity);
     this.spinLimit = init.spin ? 1 << 14 : 0; // about 20 µs: a fair wait, not a stolen time slice
   }
@@ -164,6 +170,11 @@ export class Team {
   }
 
   private train(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
+    // this thread's copies start from the network's values (thread 0 trains the network itself),
+    // and no thread changes those before every thread has copied them
+    const from = this.bp.ws.copiedFrom;
+    if (this.t > 0) copyParameters(this.evalBp.net, this.trainNet, from);
+    if (from < this.trainNet.layers.length) this.barrier();
     const { ctx } = this.bp;
     ctx.eta = eta;
     ctx.decay = decay;
@@ -179,11 +190,10 @@ export class Team {
     const { t } = this;
     const T = this.init.threads;
     this.bp.setBatch(ds, this.init.order, s, m);
-    for (const { step, barrier } of this.plan) {
+    for (const { step, barrier, whole } of this.plan) {
       if (barrier) this.barrier();
       const n = extent(step, m);
-      const from = Math.floor((n * t) / T);
-      const to = Math.floor((n * (t + 1)) / T);
+      const [from, to] = whole ? [0, n] : share(n, t, T);
       if (to > from) step.run(from, to, t);
     }
   }

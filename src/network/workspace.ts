@@ -2,6 +2,13 @@
 // once: the gathered input X and labels, and per layer its activations, its
 // δ (training only) and, for a layer with dropout in training, its mask and
 // masked input.
+//
+// A team of threads trains on one workspace. Each thread has its own copy of
+// the buffers no other thread needs to see (replicas.ts): the mini-batch
+// (every thread gathers all of it: the rows of X, the bytes that cross
+// between cores otherwise, are most of a mini-batch's traffic), its index,
+// and the buffers of the layers every thread runs whole. Every thread builds
+// the same workspace over the same memory (Replay) and keeps its own copies.
 import { Recorder, type Alloc, type ViewLayout } from "../kernel/arena.js";
 import { colsLength } from "../kernel/conv-lowered.js";
 import { pairsOf } from "../kernel/pairs.js";
@@ -9,6 +16,7 @@ import { ConvPool } from "../layers/conv-pool.js";
 import { FullyConnected } from "../layers/fully-connected.js";
 import type { LayerIO } from "../layers/layer.js";
 import type { Network } from "./network.js";
+import { copiedFrom } from "./replicas.js";
 
 export class Workspace {
   /** X (capacity, inputs) */
@@ -19,33 +27,52 @@ export class Workspace {
   readonly io: LayerIO[];
   /** Where the buffers are, in the order they were made (Replay rebuilds them in a worker). */
   readonly layout: readonly ViewLayout[];
+  /** The first layer every thread runs whole (replicas.ts); layers.length when none is. */
+  readonly copiedFrom: number;
+  /** The buffers that are this thread's own copies (none for a thread alone). */
+  readonly own = new Set<Float64Array | Uint8Array | Int32Array>();
 
-  /** `threads` that work on it together, each with its own scratch (convolutions). */
-  constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true, threads = 1) {
+  /** `threads` that work on it together, each with its own scratch (convolutions); this is thread `thread`'s view. */
+  constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true, threads = 1, thread = 0) {
     const a = new Recorder(alloc);
-    this.input = a.f64(capacity * net.inputs);
-    this.labels = a.u8(capacity);
-    this.picks = a.i32(capacity);
+    const copies = training ? threads : 1;
+    this.copiedFrom = copiedFrom(net.layers, copies);
+    // one copy for each thread, in the same order in every thread; this thread keeps its own
+    const mine = <T extends Float64Array | Uint8Array | Int32Array>(make: () => T): T => {
+      if (copies === 1) return make();
+      const made = Array.from({ length: copies }, make);
+      this.own.add(made[thread]);
+      return made[thread];
+    };
+    this.input = mine(() => a.f64(capacity * net.inputs));
+    this.labels = mine(() => a.u8(capacity));
+    this.picks = mine(() => a.i32(capacity));
     this.io = [];
     net.layers.forEach((layer, index) => {
       const below = this.io[index - 1];
+      const copied = index >= this.copiedFrom;
+      const buffer = copied ? mine : <T>(make: () => T): T => make();
+      // the δ of the layer under the copied ones is computed whole by each thread too
+      const under = index === this.copiedFrom - 1 && this.copiedFrom < net.layers.length;
+      const delta = training ? (under ? mine : buffer)(() => a.f64(capacity * layer.nOut)) : new Float64Array(0);
       const io: LayerIO = {
         index,
         input: below ? below.out : this.input,
-        out: a.f64(capacity * layer.nOut),
-        delta: training ? a.f64(capacity * layer.nOut) : new Float64Array(0),
+        out: buffer(() => a.f64(capacity * layer.nOut)),
+        delta,
         below: below ? { delta: below.delta, activation: net.layers[index - 1].activation } : undefined,
       };
       if (training && layer.spec.dropout > 0) {
-        io.mask = a.f64(capacity * layer.nIn);
-        io.dropped = a.f64(capacity * layer.nIn);
+        io.mask = buffer(() => a.f64(capacity * layer.nIn));
+        io.dropped = buffer(() => a.f64(capacity * layer.nIn));
       }
       if (index === 0 && layer instanceof FullyConnected && layer.spec.dropout === 0) {
         // the data is mostly zeros: the first layer's products can skip them
         const kp = Math.max(1, pairsOf(layer.nIn));
         io.pairs = {
-          rows: { list: a.i32(capacity * kp), count: a.i32(capacity), stride: kp },
-          cols: { list: training ? a.i32(kp * capacity) : new Int32Array(0), count: a.i32(kp), stride: capacity },
+          rows: { list: mine(() => a.i32(capacity * kp)), count: mine(() => a.i32(capacity)), stride: kp },
+          cols: { list: training ? mine(() => a.i32(kp * capacity)) : new Int32Array(0), count: mine(() => a.i32(kp)), stride: capacity },
+          gathered: false,
         };
       }
       if (layer instanceof ConvPool) {

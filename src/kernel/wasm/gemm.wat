@@ -191,10 +191,12 @@
 
   ;; The mini-batch gather (src/kernel/gather.ts): rows i0..i1 of X (byte
   ;; address px, ldx elements a row) = the `pixels` bytes of examples idx[i]
-  ;; of the images at pimages, / 255.
+  ;; of the images at pimages, / 255; with pl not 0, also the rows index of
+  ;; those rows (as index_rows would make it from X: a pair is nonzero when
+  ;; one of its bytes is) at pl, stride and pn.
   (func $gather_rows (export "gather_rows")
     (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pimages i32) (param $pidx i32)
-    (param $px i32) (param $ldx i32) (result i32)
+    (param $px i32) (param $ldx i32) (param $pl i32) (param $stride i32) (param $pn i32) (result i32)
     (local $i i32) (local $p i32) (local $e i32) (local $touched i32)
     ;; First one load from every cache line of the rows, all independent, so
     ;; that the rows come from memory together: converting straight away kept
@@ -219,10 +221,12 @@
     (block $done
       (br_if $done (i32.ge_s (local.get $i) (local.get $i1)))
       (loop $rows
-        (call $scale_bytes (local.get $pixels)
+        (local.set $e (call $scale_bytes (local.get $pixels)
           (i32.add (local.get $pimages)
             (i32.mul (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $pixels)))
-          (i32.add (local.get $px) (i32.shl (i32.mul (local.get $i) (local.get $ldx)) (i32.const 3))))
+          (i32.add (local.get $px) (i32.shl (i32.mul (local.get $i) (local.get $ldx)) (i32.const 3)))
+          (select (i32.add (local.get $pl) (i32.shl (i32.mul (local.get $i) (local.get $stride)) (i32.const 2))) (i32.const 0) (local.get $pl))))
+        (if (local.get $pl) (then (i32.store (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2))) (local.get $e))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $rows (i32.lt_s (local.get $i) (local.get $i1)))))
     (local.get $touched))
@@ -233,8 +237,11 @@
   ;; No division: b/255 = b·hi + b·lo, hi = 1/255 to 40 bits (so b·hi is
   ;; exact) and lo = 1/255 − hi, gives the correctly rounded quotient for
   ;; every byte (checked for all 256: test/gather.test.ts) and is 15% faster.
-  (func $scale_bytes (param $n i32) (param $pb i32) (param $px i32)
+  ;; With pl not 0, the nonzero pairs of bytes are listed at pl as index_rows
+  ;; lists them, and their number is returned.
+  (func $scale_bytes (param $n i32) (param $pb i32) (param $px i32) (param $pl i32) (result i32)
     (local $end i32) (local $v v128) (local $h v128) (local $w v128) (local $hi v128) (local $lo v128) (local $c v128)
+    (local $q i32) (local $bits i32) (local $count i32) (local $tb i32)
     (local.set $hi (f64x2.splat (f64.const 0x1.0101010101p-8)))
     (local.set $lo (f64x2.splat (f64.const 0x1.0101010101010p-56)))
     (local.set $end (i32.add (local.get $pb) (i32.and (local.get $n) (i32.const -16))))
@@ -244,6 +251,27 @@
         (local.set $v (v128.load (local.get $pb)))
         (if (v128.any_true (local.get $v))
           (then
+            (if (local.get $pl)
+              (then
+                ;; bit b: pair q + b has a nonzero byte; each pair is written at the
+                ;; list's end, which moves on past the nonzero ones (no branch to mispredict)
+                (local.set $bits (i16x8.bitmask (i16x8.ne (local.get $v) (v128.const i64x2 0 0))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 0)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 0)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 1)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 1)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 2)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 2)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 3)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 3)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 4)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 4)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 5)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 5)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 6)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 6)) (i32.const 1))))
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $q) (i32.const 7)))
+                (local.set $count (i32.add (local.get $count) (i32.and (i32.shr_u (local.get $bits) (i32.const 7)) (i32.const 1))))))
             ;; bytes 0-7 then 8-15, four at a time as i32, two at a time as f64
             (local.set $h (i16x8.extend_low_i8x16_u (local.get $v)))
             (local.set $w (i32x4.extend_low_i16x8_u (local.get $h)))
@@ -281,17 +309,33 @@
             (v128.store offset=96 (local.get $px) (v128.const i64x2 0 0))
             (v128.store offset=112 (local.get $px) (v128.const i64x2 0 0))))
         (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
         (local.set $px (i32.add (local.get $px) (i32.const 128)))
         (br_if $chunks (i32.lt_u (local.get $pb) (local.get $end)))))
-    ;; the last n mod 16 bytes one at a time
-    (local.set $end (i32.add (local.get $end) (i32.and (local.get $n) (i32.const 15))))
+    ;; the last n mod 16 bytes one at a time, their whole pairs listed first
+    (if (local.get $pl)
+      (then
+        (local.set $tb (local.get $pb)) ;; the first byte of pair q
+        (local.set $end (i32.add (local.get $pb) (i32.and (local.get $n) (i32.const 14))))
+        (block $listed
+          (loop $tail_pairs
+            (br_if $listed (i32.ge_u (local.get $tb) (local.get $end)))
+            (if (i32.load16_u (local.get $tb))
+              (then
+                (i32.store (i32.add (local.get $pl) (i32.shl (local.get $count) (i32.const 2))) (local.get $q))
+                (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+            (local.set $tb (i32.add (local.get $tb) (i32.const 2)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $tail_pairs)))))
+    (local.set $end (i32.add (local.get $pb) (i32.and (local.get $n) (i32.const 15))))
     (block $tail_done
       (br_if $tail_done (i32.ge_u (local.get $pb) (local.get $end)))
       (loop $tail
         (f64.store (local.get $px) (f64.div (f64.convert_i32_u (i32.load8_u (local.get $pb))) (f64.const 255)))
         (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
         (local.set $px (i32.add (local.get $px) (i32.const 8)))
-        (br_if $tail (i32.lt_u (local.get $pb) (local.get $end))))))
+        (br_if $tail (i32.lt_u (local.get $pb) (local.get $end)))))
+    (local.get $count))
 
   ;; The rows index of rows i0..i1 of X (m, k) for the products over pairs
   ;; (src/kernel/pairs.ts's indexRows, whose lists it writes to the entry):
