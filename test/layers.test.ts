@@ -9,7 +9,7 @@ import type { Arena } from "../src/kernel/arena.js";
 import { softmax } from "../src/layers/activations.js";
 import { dropColumns, maskKey } from "../src/layers/dropout.js";
 import { formatLayers, parseLayers, type LayerSpec } from "../src/layers/spec.js";
-import { Backprop, gradients, Workspace } from "../src/network/backprop.js";
+import { Backprop, gradients, pairPlans, Workspace } from "../src/network/backprop.js";
 import { COSTS, type CostName } from "../src/network/costs.js";
 import { SerialEngine } from "../src/network/engine.js";
 import { Network, type InitName } from "../src/network/network.js";
@@ -293,11 +293,15 @@ describe("the plan of a mini-batch", () => {
       .toBe("| gather  index rows 0  | forward 0  index columns 0  | forward 1  output delta  | backward 1  update 1  update 0");
   });
 
-  it("in a team, each thread gathers the whole batch and runs the small top layer whole (*): two barriers for 784-30-10", () => {
+  it("in a team, each thread gathers the whole batch and runs the small top layer whole (*): one barrier for 784-30-10", () => {
     const net = new Network([784, 30, 10], arena);
-    const team = new Backprop(kernel, net, new Workspace(net, 10, arena, true, 2, 1), COSTS.quadratic).plan
-      .map((p) => (p.barrier ? "| " : "") + p.step.name + (p.whole ? "*" : "")).join("  ");
-    expect(team).toBe("gather*  index rows 0*  | forward 0  index columns 0*  | forward 1*  output delta*  backward 1*  update 1*  update 0");
+    const ws = new Workspace(net, 10, arena, true, 2, 1);
+    const [even, odd] = [0, 1].map((parity) => new Backprop(kernel, net, ws, COSTS.quadratic, 0, undefined, parity));
+    const batch = "gather*  index rows 0*  forward 0  index columns 0*  | forward 1*  output delta*  backward 1*  update 1*  update 0";
+    expect(pairPlans(even, odd).map((plan) => plan.map((p) => (p.barrier ? "| " : "") + p.step.name + (p.whole ? "*" : "")).join("  ")))
+      .toEqual([batch, batch]);
+    // with a single buffer for the first layer's outputs, a thread must wait before writing the next batch's
+    expect(even.plan.filter((p) => p.barrier).map((p) => p.step.name)).toEqual(["forward 0", "forward 1"]);
   });
 
   it("softmax rows wait for every thread's columns; dropout masks a layer's input before its product", () => {

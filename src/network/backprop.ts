@@ -13,7 +13,7 @@ import type { Dataset } from "../data/dataset.js";
 import type { ConvKernel } from "../kernel/conv.js";
 import { createConvKernel, jsChoice } from "../kernel/conv-choice.js";
 import type { Kernel } from "../kernel/kernel.js";
-import type { Ops, Step, StepContext } from "../layers/layer.js";
+import type { LayerIO, Ops, Step, StepContext } from "../layers/layer.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
 import { extent, placeBarriers, type Planned } from "./plan.js";
@@ -34,8 +34,12 @@ export class Backprop {
   readonly forward: Step[];
   readonly backward: Step[];
   readonly update: Step[];
-  /** A whole SGD step from a gathered batch, with the barriers a team needs. */
+  /** A whole SGD step: the gather, then forward, backward and update. */
+  readonly steps: Step[] = [];
+  /** The steps with the barriers a team needs, batch after batch. */
   readonly plan: Planned[];
+  /** The buffers and parameters that are this thread's own copies (workspace.ts). */
+  readonly own = new Set<Float64Array | Uint8Array | Int32Array>();
   /** Inference: the forward pass as the trained network computes it (dropout scaled, no masks). */
   readonly infer: Step[];
   /** Inference forward and backward: the gradient of the network as it stands (for monitors). */
@@ -43,21 +47,22 @@ export class Backprop {
   private readonly source: Source = { order: new Uint32Array(0), start: 0 };
   readonly ops: Ops;
 
-  /** `conv` defaults to the TypeScript convolutions (any memory will do for them). */
-  constructor(readonly kernel: Kernel, readonly net: Network, readonly ws: Workspace, readonly cost: Cost, seed = 0, conv: ConvKernel = jsChoice) {
+  /** `conv` defaults to the TypeScript convolutions (any memory will do for them); `parity`: the steps of even or odd
+   *  mini-batches (workspace.ts), which differ in a team only. */
+  constructor(readonly kernel: Kernel, readonly net: Network, readonly ws: Workspace, readonly cost: Cost, seed = 0, conv: ConvKernel = jsChoice, parity = 0) {
     const { ctx } = this;
     const ops: Ops = { gemm: kernel, conv };
     this.ops = ops;
     ctx.seed = seed;
     const { layers } = net;
-    const io = ws.io;
+    const io = ws.ioOf(parity);
     this.infer = layers.flatMap((l, i) => l.forward(ops, ctx, io[i], false));
     if (!ws.training) {
       this.forward = this.backward = this.update = this.gradient = [];
       this.plan = [];
       return;
     }
-    const output = outputDelta(cost, net, ws, ctx);
+    const output = outputDelta(cost, net, io[io.length - 1], ws.labels, ctx);
     const down = [...layers.keys()].reverse(); // L-1 .. 0
     const bp2 = (l: number, training: boolean): Step[] => layers[l].backward(ops, ctx, io[l], training);
     const step = (l: number): Step[] => layers[l].update(ops, ctx, io[l]);
@@ -66,11 +71,11 @@ export class Backprop {
     this.update = down.flatMap(step);
     this.gradient = [...this.infer, output, ...down.flatMap((l) => bp2(l, false))];
     // each layer's update right after its BP2, the last product that reads its weights
-    const steps = [this.gatherStep(), ...this.forward, output, ...down.flatMap((l) => [...bp2(l, true), ...step(l)])];
+    this.steps = [this.gatherStep(), ...this.forward, output, ...down.flatMap((l) => [...bp2(l, true), ...step(l)])];
     // a thread with its own copies of buffers has its own copy of those layers' parameters too (replicas.ts)
-    const own = new Set(ws.own);
-    if (own.size > 0) for (const l of layers.slice(ws.copiedFrom)) own.add(l.weight).add(l.bias);
-    this.plan = placeBarriers(steps, own);
+    this.own = new Set(ws.own);
+    if (this.own.size > 0) for (const l of layers.slice(ws.copiedFrom)) this.own.add(l.weight).add(l.bias);
+    this.plan = placeBarriers(this.steps, this.own);
   }
 
   /** One SGD step on examples order[start .. start+m) of ds, whole, on this thread. */
@@ -120,13 +125,18 @@ export class Backprop {
   }
 }
 
+/** The plans of a team's even and odd mini-batches (workspace.ts), placed as one cycle of two batches. */
+export function pairPlans(even: Backprop, odd: Backprop): [Planned[], Planned[]] {
+  const plan = placeBarriers([...even.steps, ...odd.steps], new Set([...even.own, ...odd.own]));
+  return [plan.slice(0, even.steps.length), plan.slice(even.steps.length)];
+}
+
 /** BP1: δᴸ from the output activations and the labels, split as the output layer's last forward step is. */
-function outputDelta(cost: Cost, net: Network, ws: Workspace, ctx: StepContext): Step {
+function outputDelta(cost: Cost, net: Network, io: LayerIO, labels: Uint8Array, ctx: StepContext): Step {
   const last = net.layers[net.layers.length - 1];
   const f = last.activation;
   const n = last.nOut;
-  const { out: A, delta: D } = ws.io[ws.io.length - 1];
-  const { labels } = ws;
+  const { out: A, delta: D } = io;
   const byRows = f.rowWise;
   return {
     name: "output delta", split: byRows ? "examples" : "units", units: n,

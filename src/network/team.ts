@@ -16,7 +16,7 @@
 import { Replay, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
-import { Backprop, convKernelFor, Workspace } from "./backprop.js";
+import { Backprop, convKernelFor, pairPlans, Workspace } from "./backprop.js";
 import { extent, type Planned } from "./plan.js";
 import { costBlocks, COST_BLOCK, scoreRange, totalCost, trace } from "./score.js";
 import { COST_NAMES, COSTS, type Cost, type CostName } from "./costs.js";
@@ -90,8 +90,9 @@ function share(n: number, t: number, T: number): [number, number] {
 export class Team {
   private readonly ctl: Int32Array;
   private readonly ctlF: Float64Array;
-  private readonly bp: Backprop;
-  private readonly plan: Planned[];
+  /** The SGD steps of even and odd mini-batches (workspace.ts alternates a buffer between them), and their plans. */
+  private readonly bps: Backprop[];
+  private readonly plans: Planned[][];
   private readonly evalBp: Backprop;
   private readonly predicted: Uint8Array;
   private readonly spinLimit: number;
@@ -106,9 +107,11 @@ export class Team {
     this.trainNet = new Network(init.architecture, new Replay(memory, init.trainNetwork[t]));
     const cost = COSTS[init.cost];
     const conv = convKernelFor(net, kernel, memory);
+    // even and odd mini-batches: the same steps on the two buffers the workspace alternates between, planned as a pair
     const trainWs = new Workspace(this.trainNet, init.train.capacity, new Replay(memory, init.train.layout), true, init.threads, t);
-    this.bp = new Backprop(kernel, this.trainNet, trainWs, cost, init.seed, conv);
-    this.plan = this.bp.plan;
+    const [even, odd] = [0, 1].map((parity) => new Backprop(kernel, this.trainNet, trainWs, cost, init.seed, conv, parity));
+    this.bps = [even, odd];
+    this.plans = pairPlans(even, odd);
     const evalWs = new Workspace(net, init.evaluate[t].capacity, new Replay(memory, init.evaluate[t].layout), false);
     this.evalBp = new Backprop(kernel, net, evalWs, cost, 0, conv);
     this.predicted = new Uint8Array(init.evaluate[t].capacity);
@@ -172,25 +175,26 @@ export class Team {
   private train(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
     // this thread's copies start from the network's values (thread 0 trains the network itself),
     // and no thread changes those before every thread has copied them
-    const from = this.bp.ws.copiedFrom;
+    const from = this.bps[0].ws.copiedFrom;
     if (this.t > 0) copyParameters(this.evalBp.net, this.trainNet, from);
     if (from < this.trainNet.layers.length) this.barrier();
-    const { ctx } = this.bp;
-    ctx.eta = eta;
-    ctx.decay = decay;
-    ctx.epoch = epoch;
-    for (let s = start; s < end; s += batchSize) {
-      ctx.batch = s / batchSize;
-      this.step(ds, s, Math.min(batchSize, end - s));
+    for (const { ctx } of this.bps) {
+      ctx.eta = eta;
+      ctx.decay = decay;
+      ctx.epoch = epoch;
+    }
+    for (let s = start, b = 0; s < end; s += batchSize, b ^= 1) {
+      this.bps[b].ctx.batch = s / batchSize;
+      this.step(b, ds, s, Math.min(batchSize, end - s));
     }
   }
 
-  /** One SGD step on mini-batch order[s .. s+m): this thread's block of every step of the plan. */
-  private step(ds: Dataset, s: number, m: number): void {
+  /** One SGD step on mini-batch order[s .. s+m), the command's b-th mod 2: this thread's block of every step of the plan. */
+  private step(b: number, ds: Dataset, s: number, m: number): void {
     const { t } = this;
     const T = this.init.threads;
-    this.bp.setBatch(ds, this.init.order, s, m);
-    for (const { step, barrier, whole } of this.plan) {
+    this.bps[b].setBatch(ds, this.init.order, s, m);
+    for (const { step, barrier, whole } of this.plans[b]) {
       if (barrier) this.barrier();
       const n = extent(step, m);
       const [from, to] = whole ? [0, n] : share(n, t, T);
