@@ -32,6 +32,12 @@ describe("ModeChooser", () => {
     expect(slice(chooser, { team: 1, alone: 2 })).toEqual([{ team: true, start: 0, end: 2500 }]);
   });
 
+  it("stays with the team through single slow slices (after an evaluation, say) that a moving average would follow", () => {
+    const chooser = new ModeChooser();
+    for (let i = 0; i < 300; i++) slice(chooser, { team: i % 3 === 0 ? 6 : 1, alone: 2 });
+    expect(chooser.teamShare).toBeGreaterThan(0.97);
+  });
+
   it("switches to the calling thread when the team slows down, and back when it recovers", () => {
     const chooser = new ModeChooser();
     for (let i = 0; i < 10; i++) slice(chooser, { team: 1, alone: 2 });
