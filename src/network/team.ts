@@ -197,7 +197,8 @@ export class Team {
     for (const { step, barrier, whole } of this.plans[b]) {
       if (barrier) this.barrier();
       const n = extent(step, m);
-      const [from, to] = whole ? [0, n] : share(n, t, T);
+      const from = whole ? 0 : Math.floor((n * t) / T);
+      const to = whole ? n : Math.floor((n * (t + 1)) / T);
       if (to > from) step.run(from, to, t);
     }
   }
