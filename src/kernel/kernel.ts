@@ -6,6 +6,7 @@
 // own row and column of the operands, never on where it falls in a tile or
 // which thread computes it: that keeps threaded runs equal to one thread's.
 
+import type { Activation, ActivationName } from "../layers/activations.js";
 import type { PairIndex } from "./pairs.js";
 
 export type KernelName = "js" | "wasm";
@@ -45,6 +46,10 @@ export interface Kernel {
     beta: number,
     C: Float64Array, c: number, ldc: number,
   ): void;
+
+  // An activation's forward step (activations.ts's f.forward) with the very
+  // same bits, where the kernel has a faster one: the wasm kernel's sigmoid.
+  activationForward?(name: ActivationName): Activation["forward"] | undefined;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
   // examples idx[i] of images (pixels each) / 255, exactly; given a rows

@@ -4,6 +4,7 @@
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
 import type { Kernel, KernelVariant } from "./kernel.js";
+import { createWasmActivations } from "./wasm-activations.js";
 import { loadWasmModule } from "./wasm-module.js";
 
 // The exports of gemm.wat: byte pointers, dims and leading dimensions as i32.
@@ -87,11 +88,13 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const { gemm_abt, gemm_ab, gemm_atb, gather_rows, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  const activations = createWasmActivations(memory);
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
   return {
     name: "wasm",
     variant,
+    activationForward: activations.forward,
 
     // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
     gemmABt(m, n, k, A, a, lda, B, b, ldb, C, c, ldc) {

@@ -71,6 +71,7 @@ export class FullyConnected implements Layer {
     const A = masked ? io.dropped! : io.input;
     const s = training ? 1 : 1 - p;
     const Z = io.out;
+    const activate = kernel.activationForward?.(f.name) ?? f.forward.bind(f);
     const pairs = io.pairs;
     if (pairs) {
       const { rows } = pairs;
@@ -96,7 +97,7 @@ export class FullyConnected implements Layer {
         const m = ctx.m;
         if (pairs && sparse(m, nIn, pairs.rows)) kernel.gemmABtPairs(m, r1 - r0, nIn, A, 0, nIn, pairs.rows, W, r0 * nIn, nIn, Z, r0, nOut);
         else kernel.gemmABt(m, r1 - r0, nIn, A, 0, nIn, W, r0 * nIn, nIn, Z, r0, nOut);
-        f.forward(m, r1 - r0, Z, r0, nOut, b, r0, s);
+        activate(m, r1 - r0, Z, r0, nOut, b, r0, s);
       },
     });
     if (pairs && training) {

@@ -1,0 +1,163 @@
+;; The sigmoid's forward step in WebAssembly (src/kernel/wasm-activations.ts),
+;; Z = σ(s·Z + b) = 1 / (1 + exp(−(s·Z + b))), with the very bits of the
+;; TypeScript loop in src/layers/activations.ts: the same operations in the
+;; same order, and an exp that gives Math.exp's bits. V8's Math.exp is
+;; fdlibm's algorithm (src/base/ieee754.cc, with exp(1) = e made exact), so
+;; this is that algorithm again, written for two lanes at a time:
+;;   reduce x = k·ln2 + r, |r| ≤ ln2/2, with ln2 = ln2HI + ln2LO (k·ln2HI
+;;   exact), r = hi − lo;  c = r − r²·(P1 + r²·(P2 + … r²·P5));
+;;   exp(r) = 1 − ((lo − r·c/(2 − c)) − hi);  exp(x) = 2^k · exp(r).
+;; The lanes take that path when both are in its usual range (ln2/2 < |x| ≤
+;; 708, so 2^k and the result are normal numbers, and x ≠ 1); otherwise each
+;; lane goes through $exp, the whole algorithm one value at a time, special
+;; cases and all. test/activations.test.ts compares both with Math.exp.
+;; No step here has the form the fma build rewrites (build-wasm.mjs): this
+;; module is assembled as written, for every runtime.
+
+(module
+  (memory (import "env" "memory") 1 16384 shared)
+
+  ;; fdlibm's constants, by their bits
+  (global $ln2hi f64 (f64.const 0x1.62e42feep-1))
+  (global $ln2lo f64 (f64.const 0x1.a39ef35793c76p-33))
+  (global $invln2 f64 (f64.const 0x1.71547652b82fep+0))
+  (global $p1 f64 (f64.const 0x1.555555555553ep-3))
+  (global $p2 f64 (f64.const -0x1.6c16c16bebd93p-9))
+  (global $p3 f64 (f64.const 0x1.1566aaf25de2cp-14))
+  (global $p4 f64 (f64.const -0x1.bbd41c5d26bf1p-20))
+  (global $p5 f64 (f64.const 0x1.6376972bea4d0p-25))
+  (global $e f64 (f64.const 0x1.5bf0a8b145769p+1))
+  (global $twom1000 f64 (f64.const 0x1p-1000))
+
+  ;; exp(x) as Math.exp computes it
+  (func $exp (param $x f64) (result f64)
+    (local $hx i32) (local $neg i32) (local $k i32) (local $hi f64) (local $lo f64)
+    (local $t f64) (local $c f64) (local $y f64) (local $scale f64)
+    (local.set $hx (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $x)) (i64.const 32))))
+    (local.set $neg (i32.shr_u (local.get $hx) (i32.const 31)))
+    (local.set $hx (i32.and (local.get $hx) (i32.const 0x7fffffff)))
+    (if (i32.ge_u (local.get $hx) (i32.const 0x40862e42)) ;; |x| ≥ 709.78…
+      (then
+        (if (f64.ne (local.get $x) (local.get $x)) (then (return (f64.add (local.get $x) (local.get $x)))))
+        (if (i32.ge_u (local.get $hx) (i32.const 0x7ff00000))
+          (then (return (select (f64.const 0) (local.get $x) (local.get $neg))))) ;; exp(−∞) = 0, exp(∞) = ∞
+        (if (f64.gt (local.get $x) (f64.const 0x1.62e42fefa39efp+9)) (then (return (f64.const inf))))
+        (if (f64.lt (local.get $x) (f64.const -0x1.74910d52d3051p+9)) (then (return (f64.const 0))))))
+    (if (i32.gt_u (local.get $hx) (i32.const 0x3fd62e42)) ;; |x| > ln2/2
+      (then
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3ff0a2b2)) ;; and < 1.5·ln2
+          (then
+            (if (f64.eq (local.get $x) (f64.const 1)) (then (return (global.get $e))))
+            (local.set $k (select (i32.const -1) (i32.const 1) (local.get $neg)))
+            (local.set $hi (select (f64.add (local.get $x) (global.get $ln2hi)) (f64.sub (local.get $x) (global.get $ln2hi)) (local.get $neg)))
+            (local.set $lo (select (f64.neg (global.get $ln2lo)) (global.get $ln2lo) (local.get $neg))))
+          (else
+            (local.set $k (i32.trunc_f64_s (f64.add (f64.mul (global.get $invln2) (local.get $x))
+              (select (f64.const -0.5) (f64.const 0.5) (local.get $neg)))))
+            (local.set $t (f64.convert_i32_s (local.get $k)))
+            (local.set $hi (f64.sub (local.get $x) (f64.mul (local.get $t) (global.get $ln2hi))))
+            (local.set $lo (f64.mul (local.get $t) (global.get $ln2lo)))))
+        (local.set $x (f64.sub (local.get $hi) (local.get $lo))))
+      (else
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3e300000)) ;; |x| < 2^-28
+          (then (return (f64.add (f64.const 1) (local.get $x)))))))
+    (local.set $t (f64.mul (local.get $x) (local.get $x)))
+    (local.set $c (f64.sub (local.get $x) (f64.mul (local.get $t)
+      (f64.add (global.get $p1) (f64.mul (local.get $t)
+        (f64.add (global.get $p2) (f64.mul (local.get $t)
+          (f64.add (global.get $p3) (f64.mul (local.get $t)
+            (f64.add (global.get $p4) (f64.mul (local.get $t) (global.get $p5))))))))))))
+    (if (i32.eqz (local.get $k))
+      (then (return (f64.sub (f64.const 1)
+        (f64.sub (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (local.get $c) (f64.const 2))) (local.get $x))))))
+    (local.set $y (f64.sub (f64.const 1)
+      (f64.sub (f64.sub (local.get $lo) (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (f64.const 2) (local.get $c))))
+        (local.get $hi))))
+    (if (i32.ge_s (local.get $k) (i32.const -1021))
+      (then
+        (if (i32.eq (local.get $k) (i32.const 1024))
+          (then (return (f64.mul (f64.mul (local.get $y) (f64.const 2)) (f64.const 0x1p1023)))))
+        (return (f64.mul (local.get $y)
+          (f64.reinterpret_i64 (i64.shl (i64.extend_i32_s (i32.add (local.get $k) (i32.const 1023))) (i64.const 52)))))))
+    (local.set $scale (f64.reinterpret_i64 (i64.shl (i64.extend_i32_s (i32.add (local.get $k) (i32.const 2023))) (i64.const 52))))
+    (f64.mul (f64.mul (local.get $y) (local.get $scale)) (global.get $twom1000)))
+
+  ;; exp of both lanes; the lanes' path above when both are in its range
+  (func $exp2 (param $x v128) (result v128)
+    (local $ax v128) (local $kf v128) (local $hi v128) (local $lo v128) (local $r v128)
+    (local $t v128) (local $c v128) (local $y v128) (local $two v128)
+    (local.set $ax (f64x2.abs (local.get $x)))
+    (if (i32.eqz (i64x2.all_true ;; lanes all ones where the lane may take the path
+          (v128.and
+            (v128.and
+              (f64x2.ge (local.get $ax) (v128.const i64x2 0x3fd62e4300000000 0x3fd62e4300000000))
+              (f64x2.le (local.get $ax) (f64x2.splat (f64.const 708))))
+            (f64x2.ne (local.get $x) (f64x2.splat (f64.const 1))))))
+      (then
+        (return (f64x2.replace_lane 1
+          (f64x2.splat (call $exp (f64x2.extract_lane 0 (local.get $x))))
+          (call $exp (f64x2.extract_lane 1 (local.get $x)))))))
+    ;; k = trunc(x/ln2 ± 1/2), the sign of x's (for 1 ≤ |k| ≤ 1021 this is fdlibm's k in both of its cases)
+    (local.set $kf (f64x2.trunc (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (global.get $invln2)))
+      (v128.or (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)) (f64x2.splat (f64.const 0.5))))))
+    (local.set $hi (f64x2.sub (local.get $x) (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2hi)))))
+    (local.set $lo (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2lo))))
+    (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
+    (local.set $t (f64x2.mul (local.get $r) (local.get $r)))
+    ;; the constant last in each sum (a sum's order does not change its bits)
+    (local.set $c (f64x2.sub (local.get $r) (f64x2.mul (local.get $t)
+      (f64x2.add (f64x2.mul (local.get $t)
+        (f64x2.add (f64x2.mul (local.get $t)
+          (f64x2.add (f64x2.mul (local.get $t)
+            (f64x2.add (f64x2.mul (local.get $t) (f64x2.splat (global.get $p5))) (f64x2.splat (global.get $p4))))
+            (f64x2.splat (global.get $p3))))
+          (f64x2.splat (global.get $p2))))
+        (f64x2.splat (global.get $p1))))))
+    (local.set $two (f64x2.splat (f64.const 2)))
+    (local.set $y (f64x2.sub (f64x2.splat (f64.const 1))
+      (f64x2.sub (f64x2.sub (local.get $lo) (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (local.get $two) (local.get $c))))
+        (local.get $hi))))
+    ;; · 2^k, k from the lanes' truncated doubles
+    (f64x2.mul (local.get $y)
+      (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $kf))) (v128.const i64x2 1023 1023))
+        (i32.const 52))))
+
+  ;; Z (m, n) at pz, row stride ldz; b (n) at pb -> Z = 1 / (1 + exp(−(s·Z + b)))
+  (func (export "sigmoid_forward") (param $m i32) (param $n i32) (param $pz i32) (param $ldz i32) (param $pb i32) (param $s f64)
+    (local $i i32) (local $j i32) (local $row i32) (local $pairs i32) (local $sv v128) (local $one v128) (local $u v128)
+    (local.set $ldz (i32.shl (local.get $ldz) (i32.const 3)))
+    (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $i (i32.const 0))
+    (block $rows_done
+      (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
+      (loop $rows
+        (local.set $row (i32.add (local.get $pz) (i32.mul (local.get $i) (local.get $ldz))))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.ge_s (local.get $j) (local.get $pairs)))
+          (loop $cols
+            (local.set $u (f64x2.neg (f64x2.add
+              (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))
+              (v128.load (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3)))))))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))
+              (f64x2.div (local.get $one) (f64x2.add (local.get $one) (call $exp2 (local.get $u)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br_if $cols (i32.lt_s (local.get $j) (local.get $pairs)))))
+        (if (i32.lt_s (local.get $j) (local.get $n))
+          (then
+            (f64.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))
+              (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (f64.add
+                (f64.mul (local.get $s) (f64.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))
+                (f64.load (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3))))))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $m))))))
+
+  ;; exp of one value, for the tests
+  (func (export "exp") (param $x f64) (result f64) (call $exp (local.get $x)))
+  ;; exp of a pair, for the tests
+  (func (export "exp2") (param $a f64) (param $b f64) (param $p i32)
+    (v128.store (local.get $p) (call $exp2 (f64x2.replace_lane 1 (f64x2.splat (local.get $a)) (local.get $b)))))
+)

@@ -1,0 +1,91 @@
+// The wasm kernel's activations against the TypeScript ones they stand in for,
+// bit for bit: its exp against Math.exp (one value, and two lanes at a time
+// through the vector path or the fallback), its sigmoid step against
+// activations.ts's, and training with it against training without it.
+import { describe, expect, test } from "vitest";
+import { Arena } from "../src/kernel/arena.js";
+import type { Kernel } from "../src/kernel/kernel.js";
+import { createWasmKernel, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
+import { createWasmActivations } from "../src/kernel/wasm-activations.js";
+import { sigmoid } from "../src/layers/activations.js";
+import { Backprop, Workspace } from "../src/network/backprop.js";
+import { COSTS } from "../src/network/costs.js";
+import { Rng } from "../src/network/rng.js";
+import { randomBatch, randomNetwork } from "./helpers.js";
+
+// the edges of exp's cases: overflow, underflow, subnormal results, the reduction's ranges (ln2/2, 1.5·ln2), the
+// vector path's range (708), tiny arguments, exp(1) (V8 returns e exactly), the non-finite
+const EDGES = [
+  0, -0, 1, -1, 0.5, -0.5, 0.3465735902799726, 0.34657359027997264, 0.3465735903, -0.3465735903, 1.0397207708399179,
+  1.03972077084, -1.03972077084, 708, -708, 708.0000000001, -708.0000000001, 709.782712893384, 709.7827128933841, 709.79,
+  -708.39641853226, -708.4, -720, -745.1332191019411, -745.1332191019412, -745.2, -1000, 1000, 2 ** -28, 2 ** -29,
+  -(2 ** -29), 1e-300, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, NaN, Infinity, -Infinity,
+];
+
+describe("the wasm exp", () => {
+  const arena = new Arena();
+  const wasm = createWasmActivations(arena.memory);
+  const pair = arena.f64(2);
+  const rng = new Rng(9);
+  // x uniform in (-w/2, w/2) for widths from the reduction's ranges to beyond the overflow
+  const samples = (count: number): number[] =>
+    Array.from({ length: count }, (_, i) => (rng.uniform() - 0.5) * [1e-7, 0.7, 2.1, 30, 200, 1420, 1500][i % 7]);
+
+  test("gives Math.exp's bits, one value at a time", () => {
+    for (const x of [...EDGES, ...samples(300000)]) expect(Object.is(wasm.exp(x), Math.exp(x)), `exp(${x})`).toBe(true);
+  });
+
+  test("gives Math.exp's bits two at a time, both lanes in the vector path's range or either out of it", () => {
+    const xs = [...EDGES, ...samples(200000)];
+    for (let i = 0; i < xs.length; i++) {
+      const [a, b] = [xs[i], i < EDGES.length ? xs[(i * 7 + 3) % EDGES.length] : xs[(i * 31) % xs.length]];
+      wasm.exp2(a, b, pair.byteOffset);
+      expect(Object.is(pair[0], Math.exp(a)) && Object.is(pair[1], Math.exp(b)), `exp2(${a}, ${b})`).toBe(true);
+    }
+  });
+});
+
+describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
+  const arena = new Arena();
+  const kernel: Kernel = createWasmKernel(arena.memory, wasmModule(variant));
+  const forward = kernel.activationForward?.("sigmoid");
+
+  test("is the TypeScript step's, bit for bit: odd widths, a wider row stride, dropout's scale, extreme inputs", () => {
+    expect(forward).toBeDefined();
+    const rng = new Rng(4);
+    const [m, ld] = [7, 40];
+    const Z = arena.f64(m * ld + 3);
+    const b = arena.f64(33);
+    for (const [n, s, spread] of [[33, 1, 20], [32, 0.5, 20], [1, 1, 2], [17, 1, 3000], [8, 0.7, 1e-8]] as const) {
+      for (let j = 0; j < n; j++) b[j] = rng.uniform() - 0.5;
+      for (let i = 0; i < Z.length; i++) Z[i] = (rng.uniform() - 0.5) * spread;
+      Z[3] = Number.NaN;
+      Z[4] = Infinity;
+      Z[5] = -1 - b[2]; // exp(1) exactly
+      const want = Z.slice();
+      forward!(m, n, Z, 3, ld, b, 0, s);
+      sigmoid.forward(m, n, want, 3, ld, b, 0, s);
+      for (let i = 0; i < Z.length; i++) expect(Object.is(Z[i], want[i]), `n ${n}, element ${i}: ${Z[i]} against ${want[i]}`).toBe(true);
+    }
+  });
+
+  test("training a sigmoid network with it gives the weights of training with the TypeScript step", () => {
+    const withoutIt: Kernel = { ...kernel, activationForward: undefined };
+    const train = (k: Kernel) => {
+      const net = randomNetwork([50, 20, 10], arena, 6);
+      const ws = new Workspace(net, 10, arena);
+      const bp = new Backprop(k, net, ws, COSTS.quadratic);
+      Object.assign(bp.ctx, { eta: 3, decay: 1 });
+      for (let batch = 0; batch < 20; batch++) {
+        randomBatch(ws.input, ws.labels, 10, 10, batch);
+        bp.run([...bp.forward, ...bp.backward, ...bp.update], 10);
+      }
+      return net;
+    };
+    const [a, b] = [train(kernel), train(withoutIt)];
+    a.layers.forEach((l, i) => {
+      expect(l.weight).toEqual(b.layers[i].weight);
+      expect(l.bias).toEqual(b.layers[i].bias);
+    });
+  });
+});
