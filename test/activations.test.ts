@@ -8,8 +8,10 @@ import type { Kernel } from "../src/kernel/kernel.js";
 import { createWasmKernel, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
 import { createWasmActivations } from "../src/kernel/wasm-activations.js";
 import { sigmoid } from "../src/layers/activations.js";
-import { Backprop, Workspace } from "../src/network/backprop.js";
+import { parseLayers } from "../src/layers/spec.js";
+import { Backprop, convKernelFor, Workspace } from "../src/network/backprop.js";
 import { COSTS } from "../src/network/costs.js";
+import { Network } from "../src/network/network.js";
 import { Rng } from "../src/network/rng.js";
 import { randomBatch, randomNetwork } from "./helpers.js";
 
@@ -69,14 +71,36 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
     }
   });
 
-  test("training a sigmoid network with it gives the weights of training with the TypeScript step", () => {
+  test("a contiguous column with one bias (a convolution's map) goes two rows at a time, with the same bits", () => {
+    const rng = new Rng(8);
+    const b = arena.f64(3);
+    for (const [count, s, spread] of [[144, 1, 20], [25, 1, 3000], [1, 0.5, 4], [64, 1, 1e-9]] as const) {
+      const Z = arena.f64(count + 1);
+      for (let i = 0; i < Z.length; i++) Z[i] = (rng.uniform() - 0.5) * spread;
+      b[1] = rng.uniform() - 0.5;
+      Z[1] = -1 - b[1]; // exp(1) exactly
+      const want = Z.slice();
+      forward!(count, 1, Z, 1, 1, b, 1, s);
+      sigmoid.forward(count, 1, want, 1, 1, b, 1, s);
+      for (let i = 0; i < Z.length; i++) expect(Object.is(Z[i], want[i]), `count ${count}, element ${i}`).toBe(true);
+    }
+  });
+
+  test.each([
+    ["784-20-10 (fully connected)", () => randomNetwork([784, 20, 10], arena, 6), COSTS.quadratic],
+    ["a sigmoid conv-pool layer, fc, softmax", () => {
+      const net = new Network({ inputs: 784, shape: { C: 1, H: 28, W: 28 }, layers: parseLayers("conv:4:5x5:pool=2:sigmoid,fc:10:sigmoid,softmax:10") }, arena);
+      net.initialise("network3", new Rng(6));
+      return net;
+    }, COSTS["log-likelihood"]],
+  ] as const)("training %s with it gives the weights of training with the TypeScript step", (_name, make, cost) => {
     const withoutIt: Kernel = { ...kernel, activationForward: undefined };
     const train = (k: Kernel) => {
-      const net = randomNetwork([50, 20, 10], arena, 6);
+      const net = make();
       const ws = new Workspace(net, 10, arena);
-      const bp = new Backprop(k, net, ws, COSTS.quadratic);
-      Object.assign(bp.ctx, { eta: 3, decay: 1 });
-      for (let batch = 0; batch < 20; batch++) {
+      const bp = new Backprop(k, net, ws, cost, 0, convKernelFor(net, k, arena.memory));
+      Object.assign(bp.ctx, { eta: 0.5, decay: 1 });
+      for (let batch = 0; batch < 10; batch++) {
         randomBatch(ws.input, ws.labels, 10, 10, batch);
         bp.run([...bp.forward, ...bp.backward, ...bp.update], 10);
       }

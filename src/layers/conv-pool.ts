@@ -69,9 +69,10 @@ export class ConvPool implements Layer {
     return true;
   }
 
-  forward({ conv }: Ops, ctx: StepContext, io: LayerIO, _training: boolean): Step[] {
+  forward({ conv, gemm }: Ops, ctx: StepContext, io: LayerIO, _training: boolean): Step[] {
     const { Z, arg, work } = need(io);
     const { weight: K, bias: b, activation: f } = this;
+    const activate = gemm.activationForward?.(f.name) ?? f.forward.bind(f);
     const { input: X, out: A } = io;
     const F = this.spec.size;
     const { H: PH, W: PW } = this.outShape;
@@ -86,7 +87,7 @@ export class ConvPool implements Layer {
         conv.convForward(this.shape(m), X, K, Z, f0, f1, work[t]);
         conv.maxPoolForward(this.poolShape(m), Z, A, arg, f0, f1);
         // A = f(P + b): one bias per map, as a column of area rows
-        for (let i = 0; i < m; i++) for (let c = f0; c < f1; c++) f.forward(area, 1, A, (i * F + c) * area, 1, b, c, 1);
+        for (let i = 0; i < m; i++) for (let c = f0; c < f1; c++) activate(area, 1, A, (i * F + c) * area, 1, b, c, 1);
       },
     }];
   }

@@ -126,6 +126,10 @@
   ;; Z (m, n) at pz, row stride ldz; b (n) at pb -> Z = 1 / (1 + exp(−(s·Z + b)))
   (func (export "sigmoid_forward") (param $m i32) (param $n i32) (param $pz i32) (param $ldz i32) (param $pb i32) (param $s f64)
     (local $i i32) (local $j i32) (local $row i32) (local $pairs i32) (local $sv v128) (local $one v128) (local $u v128)
+    (if (i32.and (i32.eq (local.get $n) (i32.const 1)) (i32.eq (local.get $ldz) (i32.const 1)))
+      (then ;; one contiguous column, one bias (a convolution's map): two rows at a time
+        (call $sigmoid_run (local.get $m) (local.get $pz) (f64.load (local.get $pb)) (local.get $s))
+        (return)))
     (local.set $ldz (i32.shl (local.get $ldz) (i32.const 3)))
     (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
     (local.set $sv (f64x2.splat (local.get $s)))
@@ -154,6 +158,25 @@
                 (f64.load (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3))))))))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $rows (i32.lt_s (local.get $i) (local.get $m))))))
+
+  ;; Z (count) at pz -> Z = 1 / (1 + exp(−(s·Z + b))), b one number
+  (func $sigmoid_run (param $count i32) (param $pz i32) (param $b f64) (param $s f64)
+    (local $end i32) (local $sv v128) (local $bv v128) (local $one v128)
+    (local.set $end (i32.add (local.get $pz) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 3))))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $bv (f64x2.splat (local.get $b)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $pz) (local.get $end)))
+      (loop $pairs
+        (v128.store (local.get $pz) (f64x2.div (local.get $one) (f64x2.add (local.get $one)
+          (call $exp2 (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (local.get $pz))) (local.get $bv)))))))
+        (local.set $pz (i32.add (local.get $pz) (i32.const 16)))
+        (br_if $pairs (i32.lt_u (local.get $pz) (local.get $end)))))
+    (if (i32.and (local.get $count) (i32.const 1))
+      (then
+        (f64.store (local.get $pz) (f64.div (f64.const 1) (f64.add (f64.const 1)
+          (call $exp (f64.neg (f64.add (f64.mul (local.get $s) (f64.load (local.get $pz))) (local.get $b))))))))))
 
   ;; exp of one value, for the tests
   (func (export "exp") (param $x f64) (result f64) (call $exp (local.get $x)))
