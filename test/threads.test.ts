@@ -87,6 +87,8 @@ describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel)
     ["fc:31:relu,fc:17:tanh:dropout=0.3,softmax:10:dropout=0.5", 10],
     ["fc:20:relu:dropout=0.2,softmax:10", 7],
     ["conv:5:5x5:pool=2:relu,conv:3:3x3:pool=2:tanh,fc:20:relu:dropout=0.5,softmax:10", 10],
+    // the top layer copied to every thread, over a convolution's two output buffers (workspace.ts)
+    ["conv:2:5x5:pool=4:sigmoid,softmax:10", 10],
   ])("%s, mini-batch %i: 2 and 3 threads give one thread's weights bit for bit", async (spec, m) => {
     const one = await runLayers(makeKernel, 1, spec, m);
     expect(one.result.best.accuracy).toBeGreaterThan(0.8); // it learns
