@@ -6,7 +6,6 @@
 // own row and column of the operands, never on where it falls in a tile or
 // which thread computes it: that keeps threaded runs equal to one thread's.
 
-import type { Activation, ActivationName } from "../layers/activations.js";
 import type { PairIndex } from "./pairs.js";
 
 export type KernelName = "js" | "wasm";
@@ -16,6 +15,9 @@ export type KernelName = "js" | "wasm";
 // "fma" rounds once, with a fused multiply-add (the wasm kernel with relaxed
 // SIMD on a CPU that has one). The two differ in the last bits.
 export type KernelVariant = "mul-add" | "fma";
+
+/** Z (m, n) at z, row stride ldz; b (n) at bo -> Z = f(s·Z + b) in place, f an activation. */
+export type ActivationStep = (m: number, n: number, Z: Float64Array, z: number, ldz: number, b: Float64Array, bo: number, s: number) => void;
 
 export interface Kernel {
   readonly name: KernelName;
@@ -47,9 +49,10 @@ export interface Kernel {
     C: Float64Array, c: number, ldc: number,
   ): void;
 
-  // An activation's forward step (activations.ts's f.forward) with the very
-  // same bits, where the kernel has a faster one: the wasm kernel's sigmoid.
-  activationForward?(name: ActivationName): Activation["forward"] | undefined;
+  // An activation's forward step (src/layers/activations.ts's f.forward, by
+  // its name) with the very same bits, where the kernel has a faster one: the
+  // wasm kernel's sigmoid.
+  activationForward?(name: string): ActivationStep | undefined;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
   // examples idx[i] of images (pixels each) / 255, exactly; given a rows
