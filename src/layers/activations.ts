@@ -8,6 +8,8 @@
 // own split by examples, and its derivative only ever appears cancelled
 // inside the log-likelihood cost's δᴸ = a − y (see costs.ts).
 
+import type { ActivationStep, Kernel } from "../kernel/kernel.js";
+
 export type ActivationName = "sigmoid" | "tanh" | "relu" | "linear" | "softmax";
 
 export interface Activation {
@@ -138,3 +140,8 @@ export const softmax: Activation = {
 };
 
 export const ACTIVATIONS: Record<ActivationName, Activation> = { sigmoid, tanh, relu, linear, softmax };
+
+/** f's forward step as `kernel` runs it: the kernel's own where it has one (the same bits), else f's loop. */
+export function forwardOn(kernel: Kernel, f: Activation): ActivationStep {
+  return kernel.activationForward?.(f.name) ?? f.forward.bind(f);
+}

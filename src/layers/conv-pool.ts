@@ -10,7 +10,7 @@
 // below's maps (src/kernel/conv.ts keeps every element the same under any split).
 import type { Alloc } from "../kernel/arena.js";
 import { convOut, poolOut, type ConvShape, type PoolShape } from "../kernel/conv.js";
-import { ACTIVATIONS, type Activation } from "./activations.js";
+import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
 import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
 
@@ -72,7 +72,7 @@ export class ConvPool implements Layer {
   forward({ conv, gemm }: Ops, ctx: StepContext, io: LayerIO, _training: boolean): Step[] {
     const { Z, arg, work } = need(io);
     const { weight: K, bias: b, activation: f } = this;
-    const activate = gemm.activationForward?.(f.name) ?? f.forward.bind(f);
+    const activate = forwardOn(gemm, f);
     const { input: X, out: A } = io;
     const F = this.spec.size;
     const { H: PH, W: PW } = this.outShape;

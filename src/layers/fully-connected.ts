@@ -13,7 +13,7 @@
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
 import { pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
-import { ACTIVATIONS, type Activation } from "./activations.js";
+import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
 import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
@@ -71,7 +71,7 @@ export class FullyConnected implements Layer {
     const A = masked ? io.dropped! : io.input;
     const s = training ? 1 : 1 - p;
     const Z = io.out;
-    const activate = kernel.activationForward?.(f.name) ?? f.forward.bind(f);
+    const activate = forwardOn(kernel, f);
     const pairs = io.pairs;
     if (pairs) {
       const { rows } = pairs;

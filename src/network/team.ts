@@ -84,8 +84,11 @@ export function workspaceLayout(ws: Workspace): WorkspaceLayout {
 
 /** [from, to) of n items for thread t of T: contiguous, sizes differing by at most one. */
 function share(n: number, t: number, T: number): [number, number] {
-  return [Math.floor((n * t) / T), Math.floor((n * (t + 1)) / T)];
+  return [edge(n, t, T), edge(n, t + 1, T)];
 }
+
+/** Where thread t's block of n items starts (the hot loop's form of share: no array). */
+const edge = (n: number, t: number, T: number): number => Math.floor((n * t) / T);
 
 export class Team {
   private readonly ctl: Int32Array;
@@ -197,8 +200,8 @@ export class Team {
     for (const { step, barrier, whole } of this.plans[b]) {
       if (barrier) this.barrier();
       const n = extent(step, m);
-      const from = whole ? 0 : Math.floor((n * t) / T);
-      const to = whole ? n : Math.floor((n * (t + 1)) / T);
+      const from = whole ? 0 : edge(n, t, T);
+      const to = whole ? n : edge(n, t + 1, T);
       if (to > from) step.run(from, to, t);
     }
   }

@@ -32,9 +32,8 @@ export class Workspace {
   /** The buffers that are this thread's own copies (none for a thread alone). */
   readonly own = new Set<Float64Array | Uint8Array | Int32Array>();
 
-  /** The outputs of the layer under the copied ones for odd mini-batches (see below). */
-  private oddOut?: Float64Array;
-  private oddIo?: LayerIO[];
+  /** The layers' buffers for odd mini-batches (see ioOf). */
+  private readonly oddIo: LayerIO[];
 
   /** `threads` that work on it together, each with its own scratch (convolutions); this is thread `thread`'s view. */
   constructor(net: Network, readonly capacity: number, alloc: Alloc, readonly training = true, threads = 1, thread = 0) {
@@ -89,22 +88,18 @@ export class Workspace {
         };
       }
       this.io.push(io);
-      // The layer under the copied ones writes its outputs in turn into two buffers, one for even mini-batches
-      // and one for odd: a thread may then start the next batch while another still reads this one's.
-      if (under) this.oddOut = a.f64(capacity * layer.nOut);
     });
+    // The layer under the copied ones writes its outputs in turn into two buffers, one for even mini-batches
+    // and one for odd: a thread may then start the next batch while another still reads this one's.
+    const l = this.copiedFrom - 1;
+    const odd = training && l >= 0 && this.copiedFrom < net.layers.length ? a.f64(capacity * net.layers[l].nOut) : undefined;
+    this.oddIo = odd ? this.io.map((io, i) => (i === l ? { ...io, out: odd } : i === l + 1 ? { ...io, input: odd } : io)) : this.io;
     this.layout = a.layouts;
   }
 
   /** The buffers of each layer for mini-batches of a parity: the same but for the outputs of the layer under the copied ones. */
   ioOf(parity: number): LayerIO[] {
-    const odd = this.oddOut;
-    if (parity === 0 || !odd) return this.io;
-    if (!this.oddIo) {
-      const l = this.copiedFrom - 1;
-      this.oddIo = this.io.map((io, i) => (i === l ? { ...io, out: odd } : i === l + 1 ? { ...io, input: odd } : io));
-    }
-    return this.oddIo;
+    return parity === 0 ? this.io : this.oddIo;
   }
 
   /** activations[0] is X, activations[l + 1] the outputs of layer l (the book's list of a's). */
