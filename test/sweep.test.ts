@@ -70,9 +70,13 @@ describe("mnist-train sweep (built bin)", () => {
     const best = table.slice(2).map((l) => Number(l.trim().split(/\s+/)[3]));
     expect(best).toEqual([...best].sort((x, y) => y - x));
 
-    // the same sweep again has nothing left to do; another spec over the same directory is refused
+    // the same sweep again has nothing left to do (and drops a finished trial's stale checkpoint, as an older
+    // version could leave when killed at its end); another spec over the same directory is refused
+    const stale = path.join(dir, `.${files[0].slice(0, -".jsonl".length)}.ckpt`);
+    fs.writeFileSync(stale, "left by a kill");
     const again = cli(["sweep", ...GRID, "--out", dir, "--", ...TINY, "--threads", "1"]);
     expect(again.stderr).toMatch(/4 finished already, running 0/);
+    expect(fs.existsSync(stale)).toBe(false);
     const other = cli(["sweep", "--grid", "eta=0.5,2", "--grid", "lambda=0,1", "--out", dir, "--", ...TINY]);
     expect(other.code).toBe(2);
     expect(other.stderr).toBe(`mnist-train: --out ${dir} holds a different sweep (grid eta is 0.5,3 there, 0.5,2 here); use another --out directory, or the same spec to resume\n`);

@@ -78,8 +78,9 @@ export class TrialRunner {
         const finished = summary !== undefined && summary.stoppedBy !== "interrupted" &&
           (code === 0 || (code === 1 && summary.stoppedBy === "diverged"));
         if (finished) {
-          fs.renameSync(tmp, trialFile(opts.dir, trial.id));
+          // checkpoint first: killed between the two, the trial runs again whole rather than keep a stale checkpoint
           fs.rmSync(checkpoint, { force: true });
+          fs.renameSync(tmp, trialFile(opts.dir, trial.id));
           resolve({ trial, finished, stoppedBy: summary.stoppedBy });
         } else {
           fs.rmSync(tmp, { force: true });
