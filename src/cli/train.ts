@@ -27,6 +27,16 @@ import { VERSION, warn } from "./version.js";
 /** Exit codes of a run ended by a signal: 128 + the signal's number, as shells report it. */
 const EXIT_SIGNAL: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
 
+/** A check of options that a resumed run took from its checkpoint: failing, it is the file's data that no longer fits (exit 1). */
+function checkpointed<T>(file: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof UsageError) throw new DataError(`${file}: the run it holds no longer fits the data: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function trainCommand(typed: RawOptions): Promise<number> {
   const arena = new Arena();
   let raw = typed;
@@ -39,7 +49,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
   for (const file of [config.save, config.checkpoint]) if (file) checkWritable(file);
   const { train, test, dataDir } = await loadMnist(config.dataDir);
-  const books = splitBook(train, test, config);
+  const books = resumed ? checkpointed(config.resume!, () => splitBook(train, test, config)) : splitBook(train, test, config);
   // expand_mnist.py's data, shuffled once by a generator of its own (so a resumed run rebuilds the same)
   const split = config.expandData ? { ...books, training: expandData(books.training, new Rng(config.seed)) } : books;
   const evaluation = config.eval === "validation" ? split.validation : split.test;
