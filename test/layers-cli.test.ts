@@ -168,6 +168,34 @@ describe("chapter 6 from the command line (built bin)", () => {
     expect(config.data.training).toBe(expanded ? 300 : 60);
   });
 
+  it("a convolutional network's safetensors file is read back (its biases one per filter), and so is one saved with the old bias shape", () => {
+    const file = path.join(dir, "conv.safetensors");
+    const layers = "conv:4:5x5:pool=2:relu,fc:20:relu,softmax:10";
+    const r = cli([...SMALL, "--epochs", "1", "--layers", layers, "--eta", "0.1", "--save", file, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const last = records(r.stdout).filter((x) => x.type === "epoch").at(-1);
+    const raw = fs.readFileSync(file);
+    const n = Number(raw.readBigUInt64LE(0));
+    const header = JSON.parse(raw.subarray(8, 8 + n).toString("utf8"));
+    expect(header["layers.0.weight"].shape).toEqual([4, 1, 5, 5]);
+    expect(header["layers.0.bias"].shape).toEqual([4]);
+    const score = (model: string) => {
+      const ev = cli(["evaluate", "--model", model, "--test-size", "500", "--json"]);
+      expect(ev.stderr).toBe("");
+      return records(ev.stdout)[0].correct;
+    };
+    expect(score(file)).toBe(last.correct); // the saved network is the one the last epoch scored
+    // the shape files saved before the fix gave it: the convolution's outputs, 4 x 12 x 12
+    header["layers.0.bias"].shape = [576];
+    let json = JSON.stringify(header);
+    json += " ".repeat((8 - (json.length % 8)) % 8);
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    const old = path.join(dir, "conv-old.safetensors");
+    fs.writeFileSync(old, Buffer.concat([length, Buffer.from(json), raw.subarray(8 + n)]));
+    expect(score(old)).toBe(last.correct);
+  });
+
   it("evaluate with several --model scores their plurality vote beside each member", () => {
     const models = [1, 2, 3].map((seed) => {
       const file = path.join(dir, `member-${seed}.safetensors`);

@@ -1,7 +1,8 @@
 // Networks that network2.py's JSON cannot hold (softmax, ReLU, tanh, dropout)
 // are saved as safetensors: an 8-byte little-endian header length N, N bytes
 // of JSON header, then the tensors' bytes. Each tensor is F64 (little-endian),
-// named layers.<l>.weight (n_out, n_in) and layers.<l>.bias (n_out); the
+// named layers.<l>.weight (n_out, n_in) and layers.<l>.bias (n_out), or for
+// a convolution (filters, channels, kh, kw) and (filters); the
 // header's __metadata__ holds, as strings, what rebuilds the network: the
 // input size, the layer list in the --layers grammar, and the cost.
 // Reading trusts nothing: every size and offset in the header is checked
@@ -40,7 +41,7 @@ export function toSafetensors(net: Network, cost: CostName): Uint8Array {
     const names = tensorNames(l);
     for (const [name, data, shape] of [
       [names.weight, layer.weight, layer.weightShape],
-      [names.bias, layer.bias, [layer.nOut]],
+      [names.bias, layer.bias, [layer.bias.length]],
     ] as const) {
       header[name] = { dtype: "F64", shape, data_offsets: [offset, offset + data.length * 8] };
       offset += data.length * 8;
@@ -120,10 +121,14 @@ export function readSafetensorsHeader(head: Uint8Array, length: number, source: 
   checkFitsArena(needed, architecture, bad);
   // every tensor the layers need, of the right shape, inside the data, covering it without overlap
   const expected = new Map<string, number[]>();
+  // files of mnist-train 0.1.0 before 2026-11-30 gave a convolution's bias the shape of its outputs (filters x
+  // height x width) while holding its (filters) values: read as what they hold
+  const legacy = new Map<string, number>();
   shapes.forEach((s, l) => {
     const names = tensorNames(l);
     expected.set(names.weight, s.weight);
     expected.set(names.bias, [s.bias]);
+    if (s.outputs !== s.bias) legacy.set(names.bias, s.outputs);
   });
   const extra = Object.keys(header).find((k) => k !== "__metadata__" && !expected.has(k));
   if (extra !== undefined) throw bad(`tensor "${printable(extra, 60)}" is not one of the layers' tensors`);
@@ -132,7 +137,10 @@ export function readSafetensorsHeader(head: Uint8Array, length: number, source: 
     const t = header[name];
     if (!isTensorInfo(t)) throw bad(`tensor "${name}" is missing or lacks dtype, shape and data_offsets`);
     if (t.dtype !== "F64") throw bad(`tensor "${name}" has dtype ${excerpt(t.dtype)}, expected "F64"`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    const old = legacy.get(name);
+    if (old !== undefined && t.shape.length === 1 && t.shape[0] === old) {
+      // the legacy shape: the data_offsets below must still span the (filters) values
+    } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw bad(`tensor "${name}" has shape ${excerpt(t.shape)}, but the layers "${printable(formatLayers(architecture.layers), 200)}" need [${shape.join(", ")}]`);
     }
     const [s, e] = t.data_offsets;

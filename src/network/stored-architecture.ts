@@ -42,10 +42,10 @@ export function storedArchitecture(
   return architecture;
 }
 
-/** Each layer's weight shape and bias length, from a network built on nothing (no memory is taken). */
-export function parameterShapes(architecture: Architecture): { weight: number[]; bias: number }[] {
+/** Each layer's weight shape, bias length and outputs, from a network built on nothing (no memory is taken). */
+export function parameterShapes(architecture: Architecture): { weight: number[]; bias: number; outputs: number }[] {
   const skeleton = new Network(architecture, NO_MEMORY);
-  return skeleton.layers.map((l) => ({ weight: [...l.weightShape], bias: l.spec.size }));
+  return skeleton.layers.map((l) => ({ weight: [...l.weightShape], bias: l.spec.size, outputs: l.nOut }));
 }
 
 /** The bytes the architecture's parameters take as F64 (inexact past 2^53 for absurd layers, but still huge); no memory is taken. */
