@@ -30,14 +30,7 @@ export function typedTrainingOptions(raw: RawOptions): RawOptions {
 export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): RawOptions {
   const theirs = storedOptions(ck.config.typed, file);
   const typed = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-  let before: TrainConfig;
-  try {
-    before = resolveTrainConfig(theirs);
-  } catch (e) {
-    // the options came from the file: bad data (exit 1), not a mistake on this command line
-    if (e instanceof UsageError) throw new DataError(`${file}: the options it holds are not valid: ${printable(e.message, 200)}`);
-    throw e;
-  }
+  const before = fromCheckpoint(file, "the options it holds are not valid", () => resolveTrainConfig(theirs));
   const merged: RawOptions = { ...theirs, ...typed };
   const now = resolveTrainConfig(merged);
   for (const [key, flag] of COMPARED) {
@@ -49,6 +42,17 @@ export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): R
   }
   if (now.epochs < ck.state.epoch) throw new UsageError(`--epochs ${now.epochs} is fewer than the ${ck.state.epoch} epochs the checkpoint ${file} has finished`);
   return merged;
+}
+
+/** Runs a check of options that came from the checkpoint `file`: failing, it is the file's data at fault (exit 1),
+ *  not this command line, and the message says so (`what`). */
+export function fromCheckpoint<T>(file: string, what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof UsageError) throw new DataError(`${file}: ${what}: ${printable(e.message, 200)}`);
+    throw e;
+  }
 }
 
 /** The options a checkpoint holds, as typed: strings and booleans only, every string printable (they name files and reach messages). */

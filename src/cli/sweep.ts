@@ -16,7 +16,7 @@ import { makePlan, shardOf, type SweepPlan, type Trial } from "../sweep/plan.js"
 import { FIGURE_PRESETS, type FigurePresetName } from "../sweep/presets.js";
 import { TrialRunner, type TrialOutcome } from "../sweep/runner.js";
 import { parseGrid, parseRandom } from "../sweep/spec.js";
-import { finishedIds, openSweepDir, readPlan, removeStaleTemps, trialFile } from "../sweep/store.js";
+import { finishedIds, openSweepDir, readPlan, removeLeftovers, trialFile } from "../sweep/store.js";
 import { positiveInt, resolveTrainConfig, type RawOptions } from "./options.js";
 import { writeLine } from "./output.js";
 import { warn } from "./version.js";
@@ -109,8 +109,8 @@ export async function sweepCommand(opts: SweepOptions, training: string[], infos
     }
     return 0;
   }
-  removeStaleTemps(dir);
   const done = finishedIds(dir);
+  removeLeftovers(dir, done);
   const todo = slice.filter((t) => !done.has(t.id));
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
   process.stderr.write(`mnist-train sweep: ${plural(plan.trials.length, "trial")}` + (count > 1 ? `, shard ${index}/${count} has ${slice.length}` : "") +

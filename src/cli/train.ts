@@ -18,7 +18,7 @@ import { DivergedError, sgd, type EpochRecord, type SgdState, type TrainEvent, t
 import { encodeCheckpoint, readCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { readModelFile } from "../network/model-precheck.js";
 import { checkWritable, writeFileAtomic } from "./files.js";
-import { resumedOptions, typedTrainingOptions } from "./resume.js";
+import { fromCheckpoint, resumedOptions, typedTrainingOptions } from "./resume.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted, restoreTerminal } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
@@ -26,16 +26,6 @@ import { VERSION, warn } from "./version.js";
 
 /** Exit codes of a run ended by a signal: 128 + the signal's number, as shells report it. */
 const EXIT_SIGNAL: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
-
-/** A check of options that a resumed run took from its checkpoint: failing, it is the file's data that no longer fits (exit 1). */
-function checkpointed<T>(file: string, check: () => T): T {
-  try {
-    return check();
-  } catch (e) {
-    if (e instanceof UsageError) throw new DataError(`${file}: the run it holds no longer fits the data: ${e.message}`);
-    throw e;
-  }
-}
 
 export async function trainCommand(typed: RawOptions): Promise<number> {
   const arena = new Arena();
@@ -49,7 +39,8 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   const config = resolveTrainConfig(raw);
   for (const file of [config.save, config.checkpoint]) if (file) checkWritable(file);
   const { train, test, dataDir } = await loadMnist(config.dataDir);
-  const books = resumed ? checkpointed(config.resume!, () => splitBook(train, test, config)) : splitBook(train, test, config);
+  const book = () => splitBook(train, test, config);
+  const books = resumed ? fromCheckpoint(config.resume!, "the run it holds no longer fits the data", book) : book();
   // expand_mnist.py's data, shuffled once by a generator of its own (so a resumed run rebuilds the same)
   const split = config.expandData ? { ...books, training: expandData(books.training, new Rng(config.seed)) } : books;
   const evaluation = config.eval === "validation" ? split.validation : split.test;

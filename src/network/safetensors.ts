@@ -138,9 +138,8 @@ export function readSafetensorsHeader(head: Uint8Array, length: number, source: 
     if (!isTensorInfo(t)) throw bad(`tensor "${name}" is missing or lacks dtype, shape and data_offsets`);
     if (t.dtype !== "F64") throw bad(`tensor "${name}" has dtype ${excerpt(t.dtype)}, expected "F64"`);
     const old = legacy.get(name);
-    if (old !== undefined && t.shape.length === 1 && t.shape[0] === old) {
-      // the legacy shape: the data_offsets below must still span the (filters) values
-    } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    // the legacy shape is a name only: the data_offsets below must still span the shape's values
+    if (!sameShape(t.shape, shape) && !(old !== undefined && sameShape(t.shape, [old]))) {
       throw bad(`tensor "${name}" has shape ${excerpt(t.shape)}, but the layers "${printable(formatLayers(architecture.layers), 200)}" need [${shape.join(", ")}]`);
     }
     const [s, e] = t.data_offsets;
@@ -177,6 +176,10 @@ export function fromSafetensors(bytes: Uint8Array, source: string, alloc: Alloc)
     }
   });
   return { network, cost };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -80,16 +80,16 @@ export function finishedIds(dir: string): Set<string> {
   return new Set(names.filter((n) => n.endsWith(".jsonl") && !n.startsWith(".")).map((n) => n.slice(0, -".jsonl".length)));
 }
 
-/** Removes this host's temporary files whose writer has died (a killed sweep leaves them behind), and the
- *  checkpoints of finished trials (an earlier version removed them after the final file appeared). */
-export function removeStaleTemps(dir: string): void {
+/** Removes what killed sweeps leave behind: this host's temporary files whose writer has died, and the checkpoints
+ *  of the `finished` trials (an earlier version removed them after the final file appeared). */
+export function removeLeftovers(dir: string, finished: ReadonlySet<string>): void {
   const host = os.hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`^\\..+\\.jsonl\\.${host}\\.(\\d+)\\.tmp$`);
   for (const name of fs.readdirSync(dir)) {
     const m = pattern.exec(name);
     if (m && !alive(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
   }
-  for (const id of finishedIds(dir)) fs.rmSync(checkpointFile(dir, id), { force: true });
+  for (const id of finished) fs.rmSync(checkpointFile(dir, id), { force: true });
 }
 
 function alive(pid: number): boolean {
