@@ -10,7 +10,7 @@
 // mnist-train runs on the Node running this script: run it with another Node
 // on the PATH (or by its path) to measure that one.
 //
-//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--kernels js,wasm] [--loop] [--json]
+//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--kernels js,wasm] [--cpu N] [--loop] [--json]
 //
 // Without python3 or numpy, only mnist-train runs.
 import { spawnSync } from "node:child_process";
@@ -46,6 +46,9 @@ const USAGE = `usage: node scripts/bench-compare.mjs [options]
                       chapter 6's ch6-conv and ch6-conv2 (5,000 images an epoch) against PyTorch (scripts/torch_conv.py,
                       float64, same threads) when a python3 can import torch
   --kernels <list>    our kernels to run: js, wasm or both (default js,wasm; wasm runs on 1 thread and on every core)
+  --cpu <n>           run every one-thread program (ours on 1 thread, numpy, PyTorch on 1 thread) on CPU n only
+                      (taskset), so that both sides of a one-thread ratio get the same core: on a VM whose vCPUs
+                      differ in speed from minute to minute, an unpinned run lands on either
   --loop              also run the numpy reference's per-example loop (--per-example: several s/epoch)
   --against <dir>     also run another build of mnist-train (a checkout with dist/ built, e.g. the previous commit's)
                       with the same kernels and threads, alternating with this one: "is this change slower?"
@@ -76,6 +79,7 @@ function parseOptions() {
         kernels: { type: "string", default: "js,wasm" },
         loop: { type: "boolean", default: false },
         against: { type: "string" },
+        cpu: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -90,7 +94,21 @@ function parseOptions() {
   if (!(values.configs in CONFIGS)) usageError(`--configs "${values.configs}": expected main or all`);
   const kernels = values.kernels.split(",");
   if (kernels.some((k) => k !== "js" && k !== "wasm")) usageError(`--kernels "${values.kernels}": expected js, wasm or js,wasm`);
-  return { ...values, kernels, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs) };
+  return { ...values, kernels, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs),
+    cpu: values.cpu === undefined ? undefined : cpuOption(values.cpu) };
+}
+
+/** --cpu: a CPU this process may run on, and taskset to pin to it. */
+function cpuOption(text) {
+  if (!/^\d+$/.test(text)) usageError(`--cpu "${text}": expected a CPU number`);
+  const cpu = Number(text);
+  const cores = os.availableParallelism();
+  if (cpu >= cores) usageError(`--cpu ${cpu}: expected a CPU number from 0 to ${cores - 1}`);
+  if (spawnSync("taskset", ["--version"], { stdio: "ignore" }).status !== 0) {
+    console.error("bench-compare: --cpu needs taskset (util-linux), which is not on PATH");
+    process.exit(1);
+  }
+  return cpu;
 }
 
 function positiveInt(flag, text) {
@@ -124,6 +142,7 @@ function torchPrograms(dataDir) {
   const cores = os.availableParallelism();
   return [...new Set([1, cores])].map((threads) => ({
     program: `torch, ${threads} thread${threads > 1 ? "s" : ""}`,
+    threads,
     conv: true,
     env: process.env,
     argv: (config, epochs) => [python, path.join(ROOT, "scripts/torch_conv.py"), "--net", config.net, "--epochs", String(epochs),
@@ -165,6 +184,7 @@ function numpyPrograms(loop, dataDir) {
   const forms = [["numpy matrix", []], ...(loop ? [["numpy per-example", ["--per-example"]]] : [])];
   return forms.map(([program, extra]) => ({
     program,
+    threads: 1,
     env: numpyEnv(),
     argv: (config, epochs) => ["python3", path.join(ROOT, "scripts/numpy_reference.py"), ...commonArgs(config, epochs),
       "--data-dir", dataDir, ...extra],
@@ -192,7 +212,7 @@ function measureConfig(config, all, options) {
   for (let r = 0; r < options.rounds; r++) {
     for (let j = 0; j < programs.length; j++) {
       const i = (j + r) % programs.length;
-      const run = runOnce(programs[i], config, options.epochs);
+      const run = runOnce(programs[i], config, options.epochs, options.cpu);
       samples[i].seconds.push(...run.seconds.slice(skip));
       if (run.rssMB !== undefined) samples[i].rssMB.push(run.rssMB);
       samples[i].threads = run.threads ?? samples[i].threads;
@@ -210,13 +230,15 @@ function measureConfig(config, all, options) {
     maxSeconds: Math.max(...samples[i].seconds),
     epochsMeasured: samples[i].seconds.length,
     peakRssMB: samples[i].rssMB.length ? Math.max(...samples[i].rssMB) : null,
+    ...(options.cpu !== undefined && p.threads === 1 ? { cpu: options.cpu } : {}),
   }));
 }
 
-/** One run, under GNU time for the peak RSS when it is installed. */
-function runOnce(program, config, epochs) {
+/** One run, under GNU time for the peak RSS when it is installed; a one-thread run on CPU `cpu` when given. */
+function runOnce(program, config, epochs, cpu) {
   const argv = program.argv(config, epochs);
-  const timed = existsSync(TIME) ? [TIME, "-f", `${RSS_MARK}%M`, ...argv] : argv;
+  const pinned = cpu !== undefined && program.threads === 1 ? ["taskset", "-c", String(cpu), ...argv] : argv;
+  const timed = existsSync(TIME) ? [TIME, "-f", `${RSS_MARK}%M`, ...pinned] : pinned;
   const child = spawnSync(timed[0], timed.slice(1), { cwd: ROOT, env: program.env, encoding: "utf8", maxBuffer: 64 << 20 });
   const stderr = child.stderr ?? "";
   if (child.status !== 0) {
@@ -278,7 +300,8 @@ function printTable(results, options) {
   const kept = options.epochs > 2 ? `epochs 2-${options.epochs}` : `epoch ${Math.min(options.epochs, 2)}`;
   console.log(`Training seconds per epoch (50,000 examples, eta ${ETA}), median of ${kept} over ${options.rounds} alternating rounds; ` +
     "numpy with OPENBLAS_NUM_THREADS=1; ours/numpy below 1 means mnist-train is faster; ranges are min-max of the epochs kept");
-  console.log(`${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} cores; Node ${process.version}`);
+  const pinned = options.cpu === undefined ? "" : `; one-thread runs on CPU ${options.cpu} (taskset)`;
+  console.log(`${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} cores; Node ${process.version}${pinned}`);
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
   for (const row of [head, ...rows]) console.log(row.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  "));
 }
