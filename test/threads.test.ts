@@ -44,6 +44,8 @@ describe.each(KERNELS)("threaded training with the %s kernel", (_name, makeKerne
   it.each([
     [[784, 30, 10], 10, 0, "quadratic"],
     [[784, 31, 17, 10], 7, 5, "cross-entropy"],
+    // 50 and 33-34 rows a thread: the first layer's update in pieces (fully-connected.ts's ROWS_AT_ONCE)
+    [[784, 100, 10], 10, 0, "quadratic"],
   ] as const)("sizes %j, mini-batch %i, lambda %i, %s: 2 and 3 threads give one thread's weights bit for bit", async (sizes, m, lambda, cost) => {
     const one = await run(makeKernel, 1, [...sizes], m, lambda, cost);
     for (const threads of [2, 3]) {

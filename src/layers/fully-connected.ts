@@ -177,7 +177,13 @@ export class FullyConnected implements Layer {
         const m = ctx.m;
         const step = -ctx.eta / m;
         if (pairs && sparse(m, nIn, pairs.rows)) {
-          kernel.gemmAtBPairs(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, pairs.cols, ctx.decay, W, r0 * nIn, nIn); // BP4
+          // a block of W's rows means other threads update the rest at the same time: at most ROWS_AT_ONCE a call
+          const pieces = r1 - r0 < nOut ? Math.ceil((r1 - r0) / ROWS_AT_ONCE) : 1;
+          for (let p = 0; p < pieces; p++) {
+            const a0 = r0 + Math.floor(((r1 - r0) * p) / pieces);
+            const a1 = r0 + Math.floor(((r1 - r0) * (p + 1)) / pieces);
+            kernel.gemmAtBPairs(a1 - a0, nIn, m, step, D, a0, nOut, A, 0, nIn, pairs.cols, ctx.decay, W, a0 * nIn, nIn); // BP4
+          }
         } else {
           kernel.gemmAtB(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, ctx.decay, W, r0 * nIn, nIn); // BP4
         }
@@ -193,6 +199,12 @@ export class FullyConnected implements Layer {
     sumRows(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
   }
 }
+
+/** Rows of the first layer's W one call of the update over pairs takes while other threads update the rest. Two
+ *  threads each updating 16 or more rows of one matrix over pairs in one memory take about twice their time alone
+ *  (the README's Threads section; not with two memories, nor for the dense update or the forward product); up to 15
+ *  rows a call each keeps its speed. Alone, one call over every row is the faster (one pass over the pairs). */
+const ROWS_AT_ONCE = 15;
 
 /** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster. Measured side by
  *  side (wasm, 784 -> 30, index included, random pairs): 0.4-0.5 of the dense time at 20% nonzero, 0.8-0.9 at 50%,
