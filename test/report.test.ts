@@ -71,7 +71,7 @@ describe("mnist-train report", () => {
     expect(page.match(/<script/g)).toHaveLength(3); // vega, the specs, the drawing code: nothing from the file
   });
 
-  it("a missing path or a file with no runs is a one-line error, exit 1, and no report", () => {
+  it("a missing path, a file with no runs or an --svg that cannot be made is a one-line error, exit 1, and no report", () => {
     const out = path.join(dir, "none.html");
     const missing = cli(["report", path.join(dir, "nope"), "-o", out]);
     expect(missing.code).toBe(1);
@@ -82,6 +82,16 @@ describe("mnist-train report", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^mnist-train: no mnist-train runs in .*empty\.jsonl/);
     expect(fs.existsSync(out)).toBe(false);
+    // an --svg directory that cannot be made (a file in the way; /proc, where Node's recursive mkdir never returns)
+    const blocker = path.join(dir, "blocker");
+    fs.writeFileSync(blocker, "");
+    const svgTargets = [[blocker, "a file of that name is in the way"], ...(fs.existsSync("/proc/self") ? [["/proc/mnist-train-svg", "no such file or directory"]] : [])];
+    for (const [target, why] of svgTargets) {
+      const s = spawnSync(process.execPath, [BIN, "report", sweep, "-o", out, "--svg", target], { encoding: "utf8", timeout: 30_000 });
+      expect(s.status).toBe(1);
+      expect(s.stderr).toBe(`mnist-train: cannot create --svg ${target}: ${why}\n`);
+      expect(fs.existsSync(out)).toBe(false);
+    }
   });
 
   it("opens in headless Chromium with the network blocked: no console error, every chart drew its marks, the gallery shows digits", async (ctx) => {

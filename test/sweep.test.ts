@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseGrid, parseRandom } from "../src/sweep/spec.js";
 import { shardOf, trialId } from "../src/sweep/plan.js";
+import { expectOneLineError } from "./helpers.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
 const TINY = ["--epochs", "2", "--train-size", "500", "--test-size", "200", "--validation-size", "1000"];
@@ -180,6 +181,26 @@ describe("mnist-train sweep (built bin)", () => {
       expect(fs.existsSync(dir)).toBe(false);
     });
   }
+});
+
+describe("--out", () => {
+  it("makes missing parents; a file in the way is a one-line error (exit 1)", () => {
+    const dir = path.join(tmp(), "a", "b");
+    const r = cli(["sweep", "--grid", "eta=3", "--out", dir, "--", ...TINY]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(trialFiles(dir)).toHaveLength(1);
+    const file = path.join(tmp(), "f");
+    fs.writeFileSync(file, "");
+    expectOneLineError(cli(["sweep", "--grid", "eta=3", "--out", file, "--", ...TINY]), 1,
+      /^mnist-train: cannot create --out .*f: a file of that name is in the way\n$/);
+  });
+
+  // Node's recursive mkdirSync retries for ever where the parent exists but refuses the name with ENOENT
+  it.skipIf(!fs.existsSync("/proc/self"))("a directory the file system will not make (/proc) is a one-line error, not a hang", () => {
+    const r = spawnSync(process.execPath, [BIN, "sweep", "--grid", "eta=3", "--out", "/proc/mnist-train-out"], { encoding: "utf8", timeout: 30_000 });
+    expectOneLineError({ code: r.status, stdout: r.stdout, stderr: r.stderr }, 1,
+      /^mnist-train: cannot create --out \/proc\/mnist-train-out: no such file or directory\n$/);
+  });
 });
 
 describe("a sweep directory is untrusted input", () => {

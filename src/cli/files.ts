@@ -41,6 +41,29 @@ function refuseReadOnly(file: string): void {
   if (stat?.isFile() && (stat.mode & 0o222) === 0) throw new DataError(`cannot write ${file}: the file is read-only (remove it or choose another name)`);
 }
 
+/** DIR and its missing parents, as `mkdir -p`, or a one-line DataError naming the option `what`. Not mkdirSync's
+ *  recursive form: where a file system refuses a name with ENOENT although its parent exists (/proc), Node's loop
+ *  retries for ever. Another process making the same directory meanwhile (sweep shards) is no error. */
+export function makeDirectory(dir: string, what: string): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  try {
+    for (const d of missing.reverse()) {
+      try {
+        fs.mkdirSync(d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+  } catch (e) {
+    throw new DataError(`cannot create ${what} ${dir}: ${reason(e)}`);
+  }
+  if (!fs.statSync(dir).isDirectory()) throw new DataError(`cannot create ${what} ${dir}: a file of that name is in the way`);
+}
+
 /** Fails now, not after an hour of training, when `file` could not be written later. */
 export function checkWritable(file: string): void {
   const dir = path.dirname(path.resolve(file));

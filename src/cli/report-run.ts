@@ -14,7 +14,7 @@ import { readRuns, type Run } from "../report/records.js";
 import { chartSvg } from "../report/svg.js";
 import { tableCells } from "../report/table.js";
 import { readPlan } from "../sweep/store.js";
-import { checkWritable, readTextFile, writeFileAtomic } from "./files.js";
+import { checkWritable, makeDirectory, readTextFile, writeFileAtomic } from "./files.js";
 import { positiveInt } from "./options.js";
 import { writeLine } from "./output.js";
 import { scoreModel } from "./report-model.js";
@@ -33,13 +33,7 @@ export async function reportCommand(paths: string[], opts: ReportOptions): Promi
   const gallery = positiveInt("--gallery", opts.gallery ?? "60");
   const testSize = opts.testSize === undefined ? undefined : positiveInt("--test-size", opts.testSize);
   checkWritable(opts.output);
-  if (opts.svg) {
-    try {
-      fs.mkdirSync(opts.svg, { recursive: true });
-    } catch (e) {
-      throw new DataError(`cannot create --svg ${opts.svg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
+  if (opts.svg) makeDirectory(opts.svg, "--svg");
   const runs: Run[] = [];
   for (const p of paths) runs.push(...(await runsIn(p)));
   const withData = runs.filter((r) => r.epochs.length > 0 || r.summary);

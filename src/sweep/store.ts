@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DataError, UsageError } from "../errors.js";
-import { writeFileAtomic } from "../cli/files.js";
+import { makeDirectory, writeFileAtomic } from "../cli/files.js";
 import { planDifference, type SweepPlan } from "./plan.js";
 
 export const PLAN_FILE = "sweep.json";
@@ -27,11 +27,7 @@ export function tempFile(dir: string, id: string): string {
 
 /** Creates DIR with this plan, or checks that the plan it holds is this one. */
 export function openSweepDir(dir: string, plan: SweepPlan): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new DataError(`cannot create --out ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  makeDirectory(dir, "--out");
   const old = readPlan(dir);
   if (!old) {
     writeFileAtomic(path.join(dir, PLAN_FILE), JSON.stringify({ type: "sweep", ...plan }, null, 1) + "\n");
