@@ -81,6 +81,18 @@ describe("mnist-train (built bin)", () => {
     expect(r.stderr).toBe(""); // no progress bar off a terminal
   });
 
+  it("a mini-batch larger than the training set is the whole set: --batch-size 10^6 trains as --batch-size 100 on 100 images", () => {
+    // the buffers are for the largest batch there can be: a million examples' worth would not fit (exit 1 before)
+    const epochs = (batch: string) => {
+      const r = cli(["--epochs", "3", "--train-size", "100", "--test-size", "500", "--batch-size", batch, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trimEnd().split("\n").map((line) => JSON.parse(line)).filter((x) => x.type === "epoch").map((e) => e.correct);
+    };
+    const whole = epochs("100");
+    expect(whole).toHaveLength(3);
+    expect(epochs("1000000")).toEqual(whole);
+  });
+
   it("the same seed gives the same output, another seed does not", () => {
     const scores = (seed: string) => cli([...SMALL, "--seed", seed, "--json"]).stdout.split("\n").filter((l) => l.includes('"epoch"')).map((l) => JSON.parse(l).correct);
     expect(scores("5")).toEqual(scores("5"));

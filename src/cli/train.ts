@@ -58,7 +58,9 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
   if (config.save) checkSaveFormat(config.save, network, config.cost);
   // network3.py's protocol: with validation scored, the test set is scored at its best epochs too
   const testAtBest = config.eval === "validation" ? split.test : undefined;
-  const engine = await createEngine({ kernel, network, cost: COSTS[config.cost], batchSize: config.batchSize, arena, threads: config.threads,
+  // no mini-batch holds more than the training set: buffers for more would only be waste (or not fit at all)
+  const largestBatch = Math.max(1, Math.min(config.batchSize, split.training.count));
+  const engine = await createEngine({ kernel, network, cost: COSTS[config.cost], batchSize: largestBatch, arena, threads: config.threads,
     datasets: testAtBest ? [split.training, evaluation, testAtBest] : [split.training, evaluation], seed: config.seed,
   });
 
