@@ -50,6 +50,7 @@ export function makeDirectory(dir: string, what: string): void {
     missing.push(at);
     if (path.dirname(at) === at) break;
   }
+  let made: fs.Stats;
   try {
     for (const d of missing.reverse()) {
       try {
@@ -58,10 +59,11 @@ export function makeDirectory(dir: string, what: string): void {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       }
     }
+    made = fs.statSync(dir); // a dangling symbolic link exists but is not made: ENOENT here
   } catch (e) {
     throw new DataError(`cannot create ${what} ${dir}: ${reason(e)}`);
   }
-  if (!fs.statSync(dir).isDirectory()) throw new DataError(`cannot create ${what} ${dir}: a file of that name is in the way`);
+  if (!made.isDirectory()) throw new DataError(`cannot create ${what} ${dir}: a file of that name is in the way`);
 }
 
 /** Fails now, not after an hour of training, when `file` could not be written later. */
