@@ -212,7 +212,7 @@ function measureConfig(config, all, options) {
   for (let r = 0; r < options.rounds; r++) {
     for (let j = 0; j < programs.length; j++) {
       const i = (j + r) % programs.length;
-      const run = runOnce(programs[i], config, options.epochs, options.cpu);
+      const run = runOnce(programs[i], config, options.epochs, pinnedCpu(programs[i], options));
       samples[i].seconds.push(...run.seconds.slice(skip));
       if (run.rssMB !== undefined) samples[i].rssMB.push(run.rssMB);
       samples[i].threads = run.threads ?? samples[i].threads;
@@ -230,14 +230,17 @@ function measureConfig(config, all, options) {
     maxSeconds: Math.max(...samples[i].seconds),
     epochsMeasured: samples[i].seconds.length,
     peakRssMB: samples[i].rssMB.length ? Math.max(...samples[i].rssMB) : null,
-    ...(options.cpu !== undefined && p.threads === 1 ? { cpu: options.cpu } : {}),
+    ...(pinnedCpu(p, options) !== undefined ? { cpu: options.cpu } : {}),
   }));
 }
 
-/** One run, under GNU time for the peak RSS when it is installed; a one-thread run on CPU `cpu` when given. */
+/** --cpu's CPU for a one-thread program, else undefined (a threaded one needs every core). */
+const pinnedCpu = (program, options) => (program.threads === 1 ? options.cpu : undefined);
+
+/** One run, under GNU time for the peak RSS when it is installed; on CPU `cpu` when given. */
 function runOnce(program, config, epochs, cpu) {
   const argv = program.argv(config, epochs);
-  const pinned = cpu !== undefined && program.threads === 1 ? ["taskset", "-c", String(cpu), ...argv] : argv;
+  const pinned = cpu !== undefined ? ["taskset", "-c", String(cpu), ...argv] : argv;
   const timed = existsSync(TIME) ? [TIME, "-f", `${RSS_MARK}%M`, ...pinned] : pinned;
   const child = spawnSync(timed[0], timed.slice(1), { cwd: ROOT, env: program.env, encoding: "utf8", maxBuffer: 64 << 20 });
   const stderr = child.stderr ?? "";

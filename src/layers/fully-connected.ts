@@ -15,7 +15,7 @@ import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
 import { pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
 import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
-import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
+import { blockEdge, type InitName, type Layer, type LayerIO, type Ops, type Shape, type Step, type StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
 
 export class FullyConnected implements Layer {
@@ -180,8 +180,8 @@ export class FullyConnected implements Layer {
           // a block of W's rows means other threads update the rest at the same time: at most ROWS_AT_ONCE a call
           const pieces = r1 - r0 < nOut ? Math.ceil((r1 - r0) / ROWS_AT_ONCE) : 1;
           for (let p = 0; p < pieces; p++) {
-            const a0 = r0 + Math.floor(((r1 - r0) * p) / pieces);
-            const a1 = r0 + Math.floor(((r1 - r0) * (p + 1)) / pieces);
+            const a0 = r0 + blockEdge(r1 - r0, p, pieces);
+            const a1 = r0 + blockEdge(r1 - r0, p + 1, pieces);
             kernel.gemmAtBPairs(a1 - a0, nIn, m, step, D, a0, nOut, A, 0, nIn, pairs.cols, ctx.decay, W, a0 * nIn, nIn); // BP4
           }
         } else {

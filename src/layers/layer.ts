@@ -27,6 +27,10 @@ export interface StepContext {
 
 export type Split = "units" | "examples";
 
+/** Where block t of T starts among n items: contiguous blocks, sizes differing by at most one (a team's thread's
+ *  block of a step, and the pieces a block is cut into). */
+export const blockEdge = (n: number, t: number, T: number): number => Math.floor((n * t) / T);
+
 /** A buffer a step touches: all of it, or only its own block under the step's split. */
 export interface Access {
   buffer: Float64Array | Uint8Array | Int32Array;

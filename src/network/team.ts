@@ -15,6 +15,7 @@
 // Evaluation splits the DATA: each thread scores its own block of examples.
 import { Replay, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
+import { blockEdge } from "../layers/layer.js";
 import type { Dataset } from "../data/dataset.js";
 import { Backprop, convKernelFor, pairPlans, Workspace } from "./backprop.js";
 import { extent, type Planned } from "./plan.js";
@@ -82,13 +83,10 @@ export function workspaceLayout(ws: Workspace): WorkspaceLayout {
   return { capacity: ws.capacity, layout: ws.layout };
 }
 
-/** [from, to) of n items for thread t of T: contiguous, sizes differing by at most one. */
+/** [from, to) of n items for thread t of T (blockEdge's blocks). */
 function share(n: number, t: number, T: number): [number, number] {
-  return [edge(n, t, T), edge(n, t + 1, T)];
+  return [blockEdge(n, t, T), blockEdge(n, t + 1, T)];
 }
-
-/** Where thread t's block of n items starts (the hot loop's form of share: no array). */
-const edge = (n: number, t: number, T: number): number => Math.floor((n * t) / T);
 
 export class Team {
   private readonly ctl: Int32Array;
@@ -200,8 +198,8 @@ export class Team {
     for (const { step, barrier, whole } of this.plans[b]) {
       if (barrier) this.barrier();
       const n = extent(step, m);
-      const from = whole ? 0 : edge(n, t, T);
-      const to = whole ? n : edge(n, t + 1, T);
+      const from = whole ? 0 : blockEdge(n, t, T);
+      const to = whole ? n : blockEdge(n, t + 1, T);
       if (to > from) step.run(from, to, t);
     }
   }
