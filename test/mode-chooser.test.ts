@@ -1,50 +1,76 @@
-// The threaded engine's choice between the team and the calling thread alone.
+// The threaded engine's choice among the team and each of its threads alone.
 import { describe, expect, it } from "vitest";
-import { ModeChooser, type Run } from "../src/network/mode-chooser.js";
+import { ModeChooser, TEAM, type Run, type Way } from "../src/network/mode-chooser.js";
 
-/** Plans one slice of 250 mini-batches of 10 and times each run at the given ms per example. */
-function slice(chooser: ModeChooser, msPerExample: { team: number; alone: number }): Run[] {
+/** Plans one slice of 250 mini-batches of 10 and times each run at its way's ms per example. */
+function slice(chooser: ModeChooser, msPerExample: (way: Way) => number): Run[] {
   const runs = chooser.plan(0, 2500, 10);
-  for (const run of runs) chooser.record(run, (run.end - run.start) * (run.team ? msPerExample.team : msPerExample.alone));
+  for (const run of runs) chooser.record(run, (run.end - run.timed) * msPerExample(run.way));
   return runs;
 }
 
+/** The team at `team` ms an example, each thread alone at `alone[t]`. */
+const speeds = (team: number, ...alone: number[]) => (way: Way): number => (way === TEAM ? team : alone[way]);
+
 describe("ModeChooser", () => {
-  it("starts with the team, probes the calling thread alone on the fourth slice, then ever less often", () => {
-    const chooser = new ModeChooser();
-    const runs = Array.from({ length: 4 }, () => slice(chooser, { team: 1, alone: 2 }));
-    expect(runs.slice(0, 3)).toEqual(Array(3).fill([{ team: true, start: 0, end: 2500 }]));
-    expect(runs[3]).toEqual([{ team: false, start: 0, end: 160 }, { team: true, start: 160, end: 2500 }]);
-    const probes: number[] = [];
-    for (let i = 1; i <= 200; i++) if (slice(chooser, { team: 1, alone: 2 }).length === 2) probes.push(i);
-    expect(probes.slice(0, 5)).toEqual([4, 12, 28, 60, 124]); // the gap doubles: 4, 8, 16, 32, 64, 64...
-    expect(probes[5] - probes[4]).toBe(64);
+  it("starts with the team, probes each thread alone in turn from the fourth slice, then ever less often", () => {
+    const chooser = new ModeChooser(2);
+    const runs = Array.from({ length: 4 }, () => slice(chooser, speeds(1, 2, 2)));
+    expect(runs.slice(0, 3)).toEqual(Array(3).fill([{ way: TEAM, start: 0, end: 2500, timed: 0 }]));
+    // 8 mini-batches to warm up, 16 timed
+    expect(runs[3]).toEqual([{ way: 0, start: 0, end: 240, timed: 80 }, { way: TEAM, start: 240, end: 2500, timed: 240 }]);
+    const probes: [number, Way][] = [];
+    for (let i = 1; i <= 200; i++) {
+      const r = slice(chooser, speeds(1, 2, 2));
+      if (r.length === 2) probes.push([i, r[0].way]);
+    }
+    // the gap doubles: 4, 8, 16, 32, 64, 64...; the ways probed alternate between the two threads
+    expect(probes.slice(0, 5)).toEqual([[4, 1], [12, 0], [28, 1], [60, 0], [124, 1]]);
+    expect(probes[5][0] - probes[4][0]).toBe(64);
     expect(chooser.teamShare).toBeGreaterThan(0.99);
   });
 
   it("a run shorter than two probes is never split for a probe", () => {
-    const chooser = new ModeChooser();
+    const chooser = new ModeChooser(2);
     for (let i = 0; i < 10; i++) {
       const runs = chooser.plan(0, 300, 10); // 30 mini-batches: less than two probes' worth
-      expect(runs).toEqual([{ team: true, start: 0, end: 300 }]);
+      expect(runs).toEqual([{ way: TEAM, start: 0, end: 300, timed: 0 }]);
       chooser.record(runs[0], 1e6);
     }
-    expect(slice(chooser, { team: 1, alone: 2 })).toEqual([{ team: true, start: 0, end: 2500 }]);
+    expect(slice(chooser, speeds(1, 2, 2))).toEqual([{ way: TEAM, start: 0, end: 2500, timed: 0 }]);
   });
 
   it("stays with the team through single slow slices (after an evaluation, say) that a moving average would follow", () => {
-    const chooser = new ModeChooser();
-    for (let i = 0; i < 300; i++) slice(chooser, { team: i % 3 === 0 ? 6 : 1, alone: 2 });
+    const chooser = new ModeChooser(2);
+    for (let i = 0; i < 300; i++) slice(chooser, (way) => (way === TEAM ? (i % 3 === 0 ? 6 : 1) : 2));
     expect(chooser.teamShare).toBeGreaterThan(0.97);
   });
 
-  it("switches to the calling thread when the team slows down, and back when it recovers", () => {
-    const chooser = new ModeChooser();
-    for (let i = 0; i < 10; i++) slice(chooser, { team: 1, alone: 2 });
-    const busy = Array.from({ length: 40 }, () => slice(chooser, { team: 20, alone: 2 }));
-    expect(busy.at(-1)).toEqual([{ team: false, start: 0, end: 2500 }]);
-    const quiet = Array.from({ length: 80 }, () => slice(chooser, { team: 1, alone: 2 }));
-    expect(quiet.at(-1)?.every((r) => r.team || r.end === 160)).toBe(true);
-    expect(quiet.at(-1)?.some((r) => r.team && r.end === 2500)).toBe(true);
+  it("switches to the faster thread alone when the team slows down, and back when it recovers", () => {
+    const chooser = new ModeChooser(2);
+    for (let i = 0; i < 10; i++) slice(chooser, speeds(1, 2, 2));
+    // the calling thread sits on the slower core: the worker alone is the fastest way
+    const busy = Array.from({ length: 40 }, () => slice(chooser, speeds(20, 3, 2)));
+    expect(chooser.way).toBe(1);
+    expect(busy.at(-1)?.at(-1)?.way).toBe(1);
+    // probes take the other ways in turn: the team's comes within two of the longest gaps (64 slices)
+    Array.from({ length: 2 * 64 + 2 }, () => slice(chooser, speeds(1, 3, 2)));
+    expect(chooser.way).toBe(TEAM);
+  });
+
+  it("times a probe after its warm-up (the weights moving to another core's caches)", () => {
+    const chooser = new ModeChooser(2);
+    for (let i = 0; i < 12; i++) {
+      for (const run of chooser.plan(0, 2500, 10)) {
+        expect(run.timed - run.start).toBe(run.end === 240 ? 80 : 0);
+        chooser.record(run, (run.end - run.timed) * (run.way === 1 ? 2 : 5));
+      }
+    }
+    expect(chooser.way).toBe(1);
+  });
+
+  it("with a fixed way, never probes another", () => {
+    const chooser = new ModeChooser(3, 2);
+    for (let i = 0; i < 50; i++) expect(slice(chooser, speeds(1, 1, 1, 5))).toEqual([{ way: 2, start: 0, end: 2500, timed: 0 }]);
   });
 });

@@ -7,6 +7,7 @@ import type { Kernel } from "../dist/kernel/kernel.js";
 import { createWasmKernel, wasmModule, wasmVariants } from "../dist/kernel/wasm.js";
 import { COSTS } from "../dist/network/costs.js";
 import { createEngine } from "../dist/network/engine.js";
+import { TEAM } from "../dist/network/mode-chooser.js";
 import { Network } from "../dist/network/network.js";
 import { Rng } from "../dist/network/rng.js";
 import { sgd } from "../dist/network/sgd.js";
@@ -23,14 +24,14 @@ const KERNELS: [string, () => { arena: Arena; kernel: Kernel }][] = [
 
 async function run(
   makeKernel: (typeof KERNELS)[number][1], threads: number, sizes: number[], batchSize: number,
-  lambda = 0, costName: "quadratic" | "cross-entropy" = "quadratic", epochs = 2,
+  lambda = 0, costName: "quadratic" | "cross-entropy" = "quadratic", epochs = 2, way?: number,
 ) {
   const { arena, kernel } = makeKernel();
   const rng = new Rng(3);
   const network = new Network(sizes, arena);
   network.initialise("large", rng);
   const cost = COSTS[costName];
-  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test] });
+  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], way });
   try {
     const result = await sgd(engine, { training: split.training, evaluation: split.test },
       { epochs, batchSize, eta: costName === "quadratic" ? 3.0 : 0.5, lambda, cost, monitor: new Set(["eval-cost"]) }, rng, () => {});
@@ -59,6 +60,16 @@ describe.each(KERNELS)("threaded training with the %s kernel", (_name, makeKerne
     }
   });
 
+  // the engine trains whichever way is fastest at the time (mode-chooser.ts): each must be one thread's arithmetic
+  it("each way of a 2-thread engine, the team and each thread alone, gives one thread's weights bit for bit", async () => {
+    const one = await run(makeKernel, 1, [784, 30, 10], 10, 5, "cross-entropy", 1);
+    for (const way of [TEAM, 0, 1]) {
+      const many = await run(makeKernel, 2, [784, 30, 10], 10, 5, "cross-entropy", 1, way);
+      many.network.weights.forEach((w: Float64Array, l: number) => expect(w).toEqual(one.network.weights[l]));
+      many.network.biases.forEach((b: Float64Array, l: number) => expect(b).toEqual(one.network.biases[l]));
+    }
+  });
+
   it("a threaded run on real MNIST passes the accuracy bar", async () => {
     const { result } = await run(makeKernel, 2, [784, 30, 10], 10, 0, "quadratic", 3);
     expect(result.best.accuracy).toBeGreaterThan(0.8);
@@ -67,14 +78,14 @@ describe.each(KERNELS)("threaded training with the %s kernel", (_name, makeKerne
 
 // The layer model under the team: ReLU, tanh, softmax (whose rows split by examples) and dropout (whose masks
 // must not depend on which thread draws them), with network3's init and L2 form.
-async function runLayers(makeKernel: (typeof KERNELS)[number][1], threads: number, spec: string, batchSize: number) {
+async function runLayers(makeKernel: (typeof KERNELS)[number][1], threads: number, spec: string, batchSize: number, way?: number) {
   const { parseLayers } = await import("../dist/layers/spec.js");
   const { arena, kernel } = makeKernel();
   const rng = new Rng(5);
   const network = new Network({ inputs: 784, shape: { C: 1, H: 28, W: 28 }, layers: parseLayers(spec) }, arena);
   network.initialise("network3", rng);
   const cost = COSTS["log-likelihood"];
-  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], seed: 5 });
+  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], seed: 5, way });
   try {
     const result = await sgd(engine, { training: split.training, evaluation: split.test },
       { epochs: 2, batchSize, eta: 0.1, lambda: 0.1, l2: "network3", cost, monitor: new Set(["eval-cost"]) }, rng, () => {});
@@ -101,5 +112,9 @@ describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel)
       many.network.biases.forEach((b: Float64Array, l: number) => expect(b).toEqual(one.network.biases[l]));
       expect(many.result.epochs.map((e: { correct: number }) => e.correct)).toEqual(one.result.epochs.map((e: { correct: number }) => e.correct));
     }
+    // the worker alone (its own whole-batch workspace, convolution scratch and dropout masks)
+    const worker = await runLayers(makeKernel, 2, spec, m, 1);
+    worker.network.weights.forEach((w: Float64Array, l: number) => expect(w).toEqual(one.network.weights[l]));
+    worker.network.biases.forEach((b: Float64Array, l: number) => expect(b).toEqual(one.network.biases[l]));
   });
 });

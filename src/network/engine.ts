@@ -11,6 +11,7 @@ import { resident } from "./resident.js";
 import { costBlocks, scoreRange, totalCost, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
+import type { Way } from "./mode-chooser.js";
 
 export interface Score {
   correct: number;
@@ -44,6 +45,8 @@ export interface EngineOptions {
   datasets: Dataset[];
   /** The run's seed, for the dropout masks. */
   seed?: number;
+  /** Threads only: train every mini-batch this way (tests, benchmarks) instead of the fastest at the time. */
+  way?: Way;
 }
 
 /** The engine for a thread count: the calling thread alone, or it and worker threads. */

@@ -1,21 +1,34 @@
-// Decides, run of mini-batches by run, whether the team or the calling
-// thread alone trains faster right now. Both give identical numbers, so this
-// is only about speed: now and then a few mini-batches are timed the other
-// way. The way in use counts as fast as the best of its last few runs: a
-// run's time only ever grows from what the way can do (an evaluation or a
-// collection just before it, the machine's other work), and single slow runs
-// of the team, a few times slower than the rest, made a moving average pick
-// the slower way. A probe's figure stands for the other way as it is (it is
-// the freshest news of a way not in use).
+// Decides, run of mini-batches by run, which way trains fastest right now:
+// the team, or one of its threads alone. Every way gives identical numbers,
+// so this is only about speed: now and then a few mini-batches are timed
+// another way. The way in use counts as fast as the best of its last few
+// runs: a run's time only ever grows from what the way can do (an evaluation
+// or a collection just before it, the machine's other work), and single slow
+// runs of the team, a few times slower than the rest, made a moving average
+// pick the slower way. A probe's figure stands for its way as it is (it is
+// the freshest news of a way not in use). Each thread alone is a way of its
+// own because the cores need not be equally fast: on this project's VMs one
+// vCPU often trains 1.5x slower than the other for minutes, and the calling
+// thread may be the one on it (README, Threads).
+
+/** The team, or thread t (0 = the calling thread) alone. */
+export type Way = typeof TEAM | number;
+export const TEAM = -1;
 
 export interface Run {
-  team: boolean;
+  way: Way;
   start: number;
   end: number;
+  /** The run's time is measured from this example on (a probe's warm-up before it). */
+  timed: number;
 }
 
-/** Mini-batches timed the other way in a probe: enough to see a barrier stall, too few to cost much. */
+/** Mini-batches timed another way in a probe: enough to see a barrier stall, too few to cost much. */
 const PROBE_BATCHES = 16;
+/** Mini-batches a probe trains before it is timed. A way that moves the work to another core first pulls the
+ *  weights into that core's caches (784-30-10's first layer alone: 188 KB at about 0.25 µs a line, longer than
+ *  16 mini-batches of 10 take): untimed, 16-batch probes of a thread alone measured 1.5-3x its speed. */
+const PROBE_WARMUP = 8;
 const MIN_INTERVAL = 2;
 const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
@@ -23,40 +36,53 @@ const MAX_INTERVAL = 64;
 const WINDOW = 4;
 
 export class ModeChooser {
-  private cost = { team: NaN, alone: NaN }; // ms per example
+  private readonly ways: Way[];
+  private readonly cost = new Map<Way, number>(); // ms per example
   private recent: number[] = []; // the way in use's last runs, ms per example
-  private useTeam = true;
-  private interval = MIN_INTERVAL; // slices between probes, doubled while probes agree
+  private use: Way = TEAM;
+  private next = 0; // the index in `ways` of the next probe's way (never the one in use)
+  private interval = MIN_INTERVAL; // slices between probes, doubled while probes find nothing faster
   // The first probe waits a few slices: a team whose worker code is not yet
   // optimised by the JIT would look slow, and short probes never warm it up.
   private untilProbe = FIRST_PROBE;
-  private examples = { team: 0, alone: 0 };
+  private examples = { team: 0, all: 0 };
 
   private minRun = 1; // examples in a run long enough to judge a way by
 
-  /** Splits examples [start, end) into a probe (sometimes) and the rest, each with its way. */
-  plan(start: number, end: number, batchSize: number): Run[] {
-    this.minRun = PROBE_BATCHES * batchSize;
-    if (end - start < 2 * this.minRun || --this.untilProbe > 0) return [{ team: this.useTeam, start, end }];
-    const split = start + this.minRun;
-    return [{ team: !this.useTeam, start, end: split }, { team: this.useTeam, start: split, end }];
+  /** Chooses among the team of `threads` and each of its threads alone; `fixed`: always that way (tests, benchmarks). */
+  constructor(threads: number, private readonly fixed?: Way) {
+    this.ways = [TEAM, ...Array.from({ length: threads }, (_, t) => t)];
   }
 
+  /** Splits examples [start, end) into a probe (sometimes) and the rest, each with its way. */
+  plan(start: number, end: number, batchSize: number): Run[] {
+    if (this.fixed !== undefined) return [{ way: this.fixed, start, end, timed: start }];
+    this.minRun = PROBE_BATCHES * batchSize;
+    const warm = start + PROBE_WARMUP * batchSize;
+    if (end - warm < 2 * this.minRun || --this.untilProbe > 0) return [{ way: this.use, start, end, timed: start }];
+    const split = warm + this.minRun;
+    if (this.ways[this.next] === this.use) this.next = (this.next + 1) % this.ways.length;
+    const probe = this.ways[this.next];
+    this.next = (this.next + 1) % this.ways.length;
+    return [{ way: probe, start, end: split, timed: warm }, { way: this.use, start: split, end, timed: split }];
+  }
+
+  /** `ms`: the time of the run's timed part. */
   record(run: Run, ms: number): void {
-    const n = run.end - run.start;
-    const key = run.team ? "team" : "alone";
+    const n = run.end - run.timed;
     const perExample = ms / n;
-    this.examples[key] += n;
-    if (n < this.minRun) return; // too short: start-up costs would swamp the figure
-    if (run.team === this.useTeam) {
+    this.examples.all += run.end - run.start;
+    if (run.way === TEAM) this.examples.team += run.end - run.start;
+    if (n < this.minRun || this.fixed !== undefined) return; // too short: start-up costs would swamp the figure
+    if (run.way === this.use) {
       this.recent = [...this.recent.slice(1 - WINDOW), perExample];
-      this.cost[key] = Math.min(...this.recent);
+      this.cost.set(run.way, Math.min(...this.recent));
       return;
     }
-    // a probe: switch if the other way is now faster, else probe less often
-    this.cost[key] = perExample;
-    if (this.cost.team <= this.cost.alone !== this.useTeam && !Number.isNaN(this.cost[this.useTeam ? "team" : "alone"])) {
-      this.useTeam = !this.useTeam;
+    // a probe: switch if its way is now faster, else probe less often
+    this.cost.set(run.way, perExample);
+    if (perExample < (this.cost.get(this.use) ?? NaN)) {
+      this.use = run.way;
       this.recent = [perExample];
       this.interval = MIN_INTERVAL;
     } else {
@@ -65,8 +91,12 @@ export class ModeChooser {
     this.untilProbe = this.interval;
   }
 
+  /** The way in use. */
+  get way(): Way {
+    return this.use;
+  }
+
   get teamShare(): number {
-    const total = this.examples.team + this.examples.alone;
-    return total ? this.examples.team / total : 1;
+    return this.examples.all ? this.examples.team / this.examples.all : 1;
   }
 }

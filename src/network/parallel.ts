@@ -6,15 +6,15 @@
 // A team meets at a few barriers per mini-batch, which is fast while each
 // thread has a core and very slow when other work takes one. Since the team
 // computes exactly what one thread computes, the engine may train any run of
-// mini-batches on the calling thread alone without changing a single bit: it
-// times both ways on a few mini-batches now and then and trains with the
-// faster. Evaluation (one barrier per pass) always uses the team.
+// mini-batches on one of its threads alone without changing a single bit: it
+// times the ways on a few mini-batches now and then and trains with the
+// fastest (mode-chooser.ts). Evaluation (one barrier per pass) always uses the team.
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Dataset } from "../data/dataset.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
-import { ModeChooser } from "./mode-chooser.js";
+import { ModeChooser, TEAM } from "./mode-chooser.js";
 import { copiedFrom, copyLayout } from "./replicas.js";
 import { resident } from "./resident.js";
 import { costBlocks } from "./score.js";
@@ -22,7 +22,7 @@ import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
 import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
 
-/** Mini-batches per decision between the team and the calling thread alone. */
+/** Mini-batches per decision among the ways to train (mode-chooser.ts). */
 const SLICE_BATCHES = 250;
 
 export class ParallelEngine implements Engine {
@@ -35,9 +35,8 @@ export class ParallelEngine implements Engine {
     private readonly ids: Map<Dataset, number>,
     private readonly workers: Worker[],
     private readonly alone: SerialEngine,
+    private readonly chooser: ModeChooser,
   ) {}
-
-  private readonly chooser = new ModeChooser();
 
   static async start(o: EngineOptions): Promise<ParallelEngine> {
     const { arena, network, threads } = o;
@@ -58,13 +57,15 @@ export class ParallelEngine implements Engine {
       cost: o.cost.name,
       seed: o.seed ?? 0,
       train: workspaceLayout(new Workspace(network, o.batchSize, arena, true, threads)),
+      solo: workspaceLayout(new Workspace(network, o.batchSize, arena)),
       evaluate: Array.from({ length: threads }, () => workspaceLayout(new Workspace(network, EVAL_CHUNK, arena, false))),
     };
     const module = o.kernel.name === "wasm" ? wasmModule(o.kernel.variant) : undefined;
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(init, i + 1, module)));
     const ids = new Map(o.datasets.map((d, i) => [d, i]));
     const alone = new SerialEngine(o.kernel, network, o.cost, o.batchSize, arena, o.seed);
-    return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers, alone);
+    const chooser = new ModeChooser(threads, o.way);
+    return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers, alone, chooser);
   }
 
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
@@ -73,20 +74,16 @@ export class ParallelEngine implements Engine {
     // the chooser decides slice by slice, however long a run the caller asks for
     for (let s = start; s < end; s += SLICE_BATCHES * batchSize) {
       for (const run of this.chooser.plan(s, Math.min(end, s + SLICE_BATCHES * batchSize), batchSize)) {
-        const t0 = performance.now();
-        if (run.team) {
-          this.team.issue(Command.Train, id, run.start, run.end, batchSize, eta, decay, undefined, epoch);
-          this.team.run();
-        } else {
-          this.alone.trainBatches(ds, order, run.start, run.end, batchSize, eta, decay, epoch);
-        }
-        this.chooser.record(run, performance.now() - t0);
+        const cmd = run.way === TEAM ? Command.Train : Command.Solo;
+        this.team.issue(cmd, id, { start: run.start, end: run.end, batch: batchSize, eta, decay, epoch, solo: run.way, timed: run.timed });
+        this.team.run();
+        this.chooser.record(run, this.team.elapsed());
       }
     }
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {
-    this.team.issue(Command.Evaluate, this.id(ds), 0, 0, 0, 0, 0, cost?.name);
+    this.team.issue(Command.Evaluate, this.id(ds), { cost: cost?.name });
     this.team.run();
     const { correct, costSum } = this.team.results(ds.count);
     const score: Score = { correct, total: ds.count };

@@ -37,6 +37,8 @@ const END = 68;
 const BATCH = 69;
 const COST = 70; // index in COST_NAMES, or -1 for none
 const EPOCH = 71;
+const SOLO = 72; // the thread that trains alone on a Solo command
+const TIMED = 73; // training: the first example of the part whose time is measured
 const CORRECT = 80; // + 16·t
 /** Threads a team can have: the control block has a result slot for each. */
 export const MAX_THREADS = 64;
@@ -44,9 +46,28 @@ const CONTROL_INTS = CORRECT + 16 * MAX_THREADS;
 // Float64 slots
 const ETA = 0;
 const DECAY = 1;
+const ELAPSED = 2; // ms from the first mini-batch at or after TIMED to the end, as the training thread measured it
 
-export const Command = { Train: 1, Evaluate: 2, Exit: 3 } as const;
+export const Command = { Train: 1, Evaluate: 2, Exit: 3, Solo: 4 } as const;
 export type Command = (typeof Command)[keyof typeof Command];
+
+/** What a command works on: examples order[start .. end) of a dataset, in mini-batches of `batch` when training. */
+export interface Job {
+  start: number;
+  end: number;
+  batch: number;
+  eta: number;
+  decay: number;
+  epoch: number;
+  /** Evaluate: the cost to sum. */
+  cost?: CostName;
+  /** Solo: the thread that trains. */
+  solo: number;
+  /** Training: the first example of the timed part (elapsed()). */
+  timed: number;
+}
+
+const NO_JOB: Job = { start: 0, end: 0, batch: 0, eta: 0, decay: 0, epoch: 0, solo: 0, timed: 0 };
 
 /** A workspace's buffers as made in the main thread, to be rebuilt in place by a worker. */
 export interface WorkspaceLayout {
@@ -72,6 +93,8 @@ export interface TeamInit {
   cost: CostName;
   seed: number;
   train: WorkspaceLayout;
+  /** A whole mini-batch's workspace for the thread that trains alone (Solo). */
+  solo: WorkspaceLayout;
   evaluate: WorkspaceLayout[]; // one per thread
 }
 
@@ -95,8 +118,11 @@ export class Team {
   private readonly bps: Backprop[];
   private readonly plans: Planned[][];
   private readonly evalBp: Backprop;
+  /** SGD on the network itself, whole mini-batches: this thread alone (Solo). */
+  private readonly soloBp: Backprop;
   private readonly predicted: Uint8Array;
   private readonly spinLimit: number;
+  private timedStart = 0;
   /** The network this thread trains: the shared one, with its own copy of the layers every thread runs whole. */
   private readonly trainNet: Network;
 
@@ -115,6 +141,7 @@ export class Team {
     this.plans = pairPlans(even, odd);
     const evalWs = new Workspace(net, init.evaluate[t].capacity, new Replay(memory, init.evaluate[t].layout), false);
     this.evalBp = new Backprop(kernel, net, evalWs, cost, 0, conv);
+    this.soloBp = new Backprop(kernel, net, new Workspace(net, init.solo.capacity, new Replay(memory, init.solo.layout)), cost, init.seed, conv);
     this.predicted = new Uint8Array(init.evaluate[t].capacity);
     this.spinLimit = init.spin ? 1 << 14 : 0; // about 20 µs: a fair wait, not a stolen time slice
   }
@@ -122,9 +149,12 @@ export class Team {
   // ---- the main thread's side -------------------------------------------
 
   /** Starts a command on every worker; the caller then runs its own share with run(). */
-  issue(cmd: Command, dataset: number, start = 0, end = 0, batch = 0, eta = 0, decay = 0, cost?: CostName, epoch = 0): void {
+  issue(cmd: Command, dataset: number, job: Partial<Job> = {}): void {
+    const { start, end, batch, eta, decay, epoch, cost, solo, timed } = { ...NO_JOB, ...job };
     const c = this.ctl;
     c[CMD] = cmd;
+    c[SOLO] = solo;
+    c[TIMED] = timed;
     c[EPOCH] = epoch;
     c[DATASET] = dataset;
     c[START] = start;
@@ -135,6 +165,12 @@ export class Team {
     this.ctlF[DECAY] = decay;
     Atomics.add(c, CMD_GEN, 1);
     Atomics.notify(c, CMD_GEN);
+  }
+
+  /** The time of the last training command's timed part, ms: a probe's warm-up and the wake-up of sleeping threads
+   *  left out (a worker's wake-up took a fifth to a half of a 16-batch probe's time here). */
+  elapsed(): number {
+    return this.ctlF[ELAPSED];
   }
 
   /** The results of the last Evaluate command, on a set of `count` examples: the threads' counts, the cost's blocks in order. */
@@ -162,8 +198,14 @@ export class Team {
     const c = this.ctl;
     const ds = this.init.datasets[c[DATASET]];
     if (c[CMD] === Command.Train) this.train(ds, c[START], c[END], c[BATCH], this.ctlF[ETA], this.ctlF[DECAY], c[EPOCH]);
-    else this.evaluate(ds, c[COST] < 0 ? undefined : COSTS[COST_NAMES[c[COST]]]);
+    else if (c[CMD] === Command.Solo) {
+      if (c[SOLO] === this.t) {
+        this.solo(ds, c[START], c[END], c[BATCH], this.ctlF[ETA], this.ctlF[DECAY], c[EPOCH]);
+        this.ctlF[ELAPSED] = performance.now() - this.timedStart; // before the barrier that releases the main thread
+      }
+    } else this.evaluate(ds, c[COST] < 0 ? undefined : COSTS[COST_NAMES[c[COST]]]);
     this.barrier();
+    if (c[CMD] === Command.Train && this.t === 0) this.ctlF[ELAPSED] = performance.now() - this.timedStart;
   }
 
   /** Marks the team as failed so that no thread waits for ever at a barrier. */
@@ -185,9 +227,27 @@ export class Team {
       ctx.epoch = epoch;
     }
     for (let s = start, b = 0; s < end; s += batchSize, b ^= 1) {
+      this.startTimer(s, batchSize);
       this.bps[b].ctx.batch = s / batchSize;
       this.step(b, ds, s, Math.min(batchSize, end - s));
     }
+  }
+
+  /** The same SGD as the team's, by this thread alone: one thread's plan, whole (the calling thread alone does the same). */
+  private solo(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
+    const bp = this.soloBp;
+    Object.assign(bp.ctx, { eta, decay, epoch });
+    for (let s = start; s < end; s += batchSize) {
+      this.startTimer(s, batchSize);
+      bp.ctx.batch = s / batchSize;
+      bp.trainBatch(ds, this.init.order, s, Math.min(batchSize, end - s));
+    }
+  }
+
+  /** Notes the time at the first mini-batch of the timed part (the one holding example TIMED). */
+  private startTimer(s: number, batchSize: number): void {
+    const timed = this.ctl[TIMED];
+    if (s <= timed && timed < s + batchSize) this.timedStart = performance.now();
   }
 
   /** One SGD step on mini-batch order[s .. s+m), the command's b-th mod 2: this thread's block of every step of the plan. */
