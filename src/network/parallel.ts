@@ -22,8 +22,11 @@ import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
 import { Command, newControl, Team, workspaceLayout, type TeamInit } from "./team.js";
 
-/** Mini-batches per decision among the ways to train (mode-chooser.ts). */
-const SLICE_BATCHES = 250;
+/** Examples per decision among the ways to train (mode-chooser.ts), in whole mini-batches: 250 of 10, and at
+ *  least 64 (a probe takes 24). By mini-batches alone, an epoch of 500 mini-batches of 100 was two slices, and
+ *  a 3-epoch run saw two probes at most (the first waits four slices). */
+const SLICE_EXAMPLES = 2500;
+const sliceBatches = (batchSize: number): number => Math.min(250, Math.max(64, Math.round(SLICE_EXAMPLES / batchSize)));
 
 export class ParallelEngine implements Engine {
   private constructor(
@@ -72,8 +75,9 @@ export class ParallelEngine implements Engine {
     const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
     // the chooser decides slice by slice, however long a run the caller asks for
-    for (let s = start; s < end; s += SLICE_BATCHES * batchSize) {
-      for (const run of this.chooser.plan(s, Math.min(end, s + SLICE_BATCHES * batchSize), batchSize)) {
+    const slice = sliceBatches(batchSize) * batchSize;
+    for (let s = start; s < end; s += slice) {
+      for (const run of this.chooser.plan(s, Math.min(end, s + slice), batchSize)) {
         const cmd = run.way === TEAM ? Command.Train : Command.Solo;
         this.team.issue(cmd, id, { start: run.start, end: run.end, batch: batchSize, eta, decay, epoch, solo: run.way, timed: run.timed });
         this.team.run();
