@@ -12,6 +12,8 @@
 // at all. Every element is computed by the same arithmetic as on one thread
 // (see kernel.ts), so a threaded run gives the same weights, bit for bit, as
 // a single-threaded one. Barriers go where plan.ts says.
+// A Solo command has one thread train on its own, the plan whole, while the
+// others wait: the engine's choice when that is faster (parallel.ts).
 // Evaluation splits the DATA: each thread scores its own block of examples.
 import { Replay, type ViewLayout } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
@@ -46,7 +48,7 @@ const CONTROL_INTS = CORRECT + 16 * MAX_THREADS;
 // Float64 slots
 const ETA = 0;
 const DECAY = 1;
-const ELAPSED = 2; // ms from the first mini-batch at or after TIMED to the end, as the training thread measured it
+const ELAPSED = 2; // ms from the mini-batch holding example TIMED to the end, as the training thread measured it
 
 export const Command = { Train: 1, Evaluate: 2, Exit: 3, Solo: 4 } as const;
 export type Command = (typeof Command)[keyof typeof Command];
@@ -233,7 +235,7 @@ export class Team {
     }
   }
 
-  /** The same SGD as the team's, by this thread alone: one thread's plan, whole (the calling thread alone does the same). */
+  /** The same SGD as the team's, by this thread alone on whole mini-batches, as the serial engine does it. */
   private solo(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
     const bp = this.soloBp;
     Object.assign(bp.ctx, { eta, decay, epoch });
