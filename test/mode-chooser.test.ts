@@ -1,6 +1,6 @@
 // The threaded engine's choice among the team and each of its threads alone.
 import { describe, expect, it } from "vitest";
-import { ModeChooser, TEAM, type Run, type Way } from "../src/network/mode-chooser.js";
+import { ModeChooser, PROBE_RUN, TEAM, type Run, type Way } from "../src/network/mode-chooser.js";
 
 /** Plans one slice of 250 mini-batches of 10 and times each run at its way's ms per example. */
 function slice(chooser: ModeChooser, msPerExample: (way: Way) => number): Run[] {
@@ -38,6 +38,16 @@ describe("ModeChooser", () => {
       chooser.record(runs[0], 1e6);
     }
     expect(slice(chooser, speeds(1, 2, 2))).toEqual([{ way: TEAM, start: 0, end: 2500, timed: 0 }]);
+  });
+
+  it("takes a probe from a run of PROBE_RUN mini-batches, the shortest slice the SGD loop asks for (slow nets)", () => {
+    const chooser = new ModeChooser(2);
+    const runs = Array.from({ length: 4 }, () => {
+      const r = chooser.plan(0, PROBE_RUN * 10, 10);
+      for (const run of r) chooser.record(run, run.end - run.timed);
+      return r;
+    });
+    expect(runs[3]).toEqual([{ way: 0, start: 0, end: 240, timed: 80 }, { way: TEAM, start: 240, end: 400, timed: 240 }]);
   });
 
   it("stays with the team through single slow slices (after an evaluation, say) that a moving average would follow", () => {

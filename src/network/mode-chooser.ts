@@ -29,6 +29,8 @@ const PROBE_BATCHES = 16;
  *  weights into that core's caches (784-30-10's first layer alone: 188 KB at about 0.25 µs a line, longer than
  *  16 mini-batches of 10 take): untimed, 16-batch probes of a thread alone measured 1.5-3x its speed. */
 const PROBE_WARMUP = 8;
+/** Mini-batches in the shortest run a probe is taken from: its warm-up, its timed part and as many again the way in use. */
+export const PROBE_RUN = PROBE_WARMUP + 2 * PROBE_BATCHES;
 const MIN_INTERVAL = 2;
 const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
@@ -58,8 +60,8 @@ export class ModeChooser {
   plan(start: number, end: number, batchSize: number): Run[] {
     if (this.fixed !== undefined) return [{ way: this.fixed, start, end, timed: start }];
     this.minRun = PROBE_BATCHES * batchSize;
+    if (end - start < PROBE_RUN * batchSize || --this.untilProbe > 0) return [{ way: this.use, start, end, timed: start }];
     const warm = start + PROBE_WARMUP * batchSize;
-    if (end - warm < 2 * this.minRun || --this.untilProbe > 0) return [{ way: this.use, start, end, timed: start }];
     const split = warm + this.minRun;
     if (this.ways[this.next] === this.use) this.next = (this.next + 1) % this.ways.length;
     const probe = this.ways[this.next];

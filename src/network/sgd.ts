@@ -6,6 +6,7 @@ import { DataError } from "../errors.js";
 import type { Dataset } from "../data/dataset.js";
 import type { Cost } from "./costs.js";
 import type { Engine } from "./engine.js";
+import { PROBE_RUN } from "./mode-chooser.js";
 import { Network } from "./network.js";
 import { Arena } from "../kernel/arena.js";
 import type { Rng } from "./rng.js";
@@ -121,10 +122,11 @@ export type TrainEvent =
 /**
  * Slices of work between two yields to the event loop, so that a signal is
  * heard: about a second of mini-batches (a scheduler's SIGKILL follows its
- * SIGTERM by 30 s), at least enough for the threaded engine to time its two
- * ways (mode-chooser.ts), at most 250. How a run is sliced changes no number.
+ * SIGTERM by 30 s), at least enough for the threaded engine to take a probe
+ * of another way from (mode-chooser.ts), at most 250. How a run is sliced
+ * changes no number.
  */
-const SLICE = { seconds: 1, min: 32, max: 250 };
+const SLICE = { seconds: 1, min: PROBE_RUN, max: 250 };
 
 export async function sgd(
   engine: Engine,
