@@ -168,11 +168,16 @@ function ourPrograms(kernels, root, program) {
   }));
 }
 
-/** Training seconds of each epoch from our JSON Lines, and the threads the run really used. */
+/** Training seconds of each epoch from our JSON Lines, the threads the run really used and, with threads, the
+ *  share of the examples the whole team trained (the rest: one of its threads alone, see the README's Threads). */
 function parseOurs(stdout) {
   const records = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
   const config = records.find((r) => r.type === "config");
-  return { seconds: records.filter((r) => r.type === "epoch").map((r) => r.seconds), threads: config?.threads, variant: config?.kernelVariant };
+  const summary = records.find((r) => r.type === "summary");
+  return {
+    seconds: records.filter((r) => r.type === "epoch").map((r) => r.seconds), threads: config?.threads, variant: config?.kernelVariant,
+    teamShare: summary?.teamShare ?? undefined,
+  };
 }
 
 /** scripts/numpy_reference.py, matrix-based (and its per-example loop with --loop), when python3 has numpy. */
@@ -207,7 +212,7 @@ function numpyEnv() {
 function measureConfig(config, all, options) {
   // ours run every config; numpy the fully connected ones, PyTorch the conv ones
   const programs = all.filter((p) => p.both || Boolean(p.conv) === Boolean(config.layers));
-  const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined, variant: undefined }));
+  const samples = programs.map(() => ({ seconds: [], rssMB: [], threads: undefined, variant: undefined, teamShares: [] }));
   const skip = options.epochs > 1 ? 1 : 0;
   for (let r = 0; r < options.rounds; r++) {
     for (let j = 0; j < programs.length; j++) {
@@ -217,14 +222,16 @@ function measureConfig(config, all, options) {
       if (run.rssMB !== undefined) samples[i].rssMB.push(run.rssMB);
       samples[i].threads = run.threads ?? samples[i].threads;
       samples[i].variant = run.variant ?? samples[i].variant;
+      if (run.teamShare !== undefined) samples[i].teamShares.push(run.teamShare);
       const shown = run.seconds.map((s) => s.toFixed(3)).join(", ");
-      const what = describe(config, programs[i], run.threads, run.variant);
+      const what = describe(config, programs[i], run.threads, run.variant, run.teamShare);
       console.error(`bench-compare: round ${r + 1}/${options.rounds} ${label(config)}, ${name(what)}: epochs ${shown} s`);
       if (options.json) console.log(JSON.stringify({ type: "run", ...what, round: r + 1, epochSeconds: run.seconds, peakRssMB: run.rssMB ?? null }));
     }
   }
+  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   return programs.map((p, i) => ({
-    ...describe(config, p, samples[i].threads, samples[i].variant),
+    ...describe(config, p, samples[i].threads, samples[i].variant, mean(samples[i].teamShares)),
     secondsPerEpoch: median(samples[i].seconds),
     minSeconds: Math.min(...samples[i].seconds),
     maxSeconds: Math.max(...samples[i].seconds),
@@ -258,10 +265,10 @@ function runOnce(program, config, epochs, cpu) {
 }
 
 /** What ran: the configuration, the program, and for ours the kernel, its variant (when the config record names
- *  it, as kernelVariant) and the threads. */
-function describe(config, program, threads, variant) {
+ *  it, as kernelVariant), the threads and, with threads, the share of the examples the team trained. */
+function describe(config, program, threads, variant, teamShare) {
   const ours = isOurs(program.program)
-    ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads } : {};
+    ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads, ...(teamShare !== undefined ? { teamShare } : {}) } : {};
   return { sizes: config.layers ? config.layers : config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
 }
 
@@ -277,7 +284,8 @@ const label = (config) => `${config.sizes.replaceAll(",", "-")} mb ${config.batc
 const isOurs = (program) => program.startsWith("mnist-train");
 const name = (r) => (isOurs(r.program)
   ? `${r.program === "mnist-train" ? "" : `${r.program.slice("mnist-train ".length)}: `}` +
-    `${r.kernel}${r.variant ? ` ${r.variant}` : ""}, ${r.threads} thread${r.threads > 1 ? "s" : ""}` : r.program);
+    `${r.kernel}${r.variant ? ` ${r.variant}` : ""}, ${r.threads} thread${r.threads > 1 ? "s" : ""}` +
+    `${r.teamShare !== undefined ? ` (team ${Math.round(100 * r.teamShare)}%)` : ""}` : r.program);
 const seconds = (r) => (r ? r.secondsPerEpoch.toFixed(3) : "-");
 const range = (r) => (r ? `${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)}` : "-");
 const megabytes = (r) => (r?.peakRssMB != null ? `${Math.round(r.peakRssMB)} MB` : "-");

@@ -35,6 +35,11 @@ describe("bench-compare --cpu", () => {
     const results = r.stdout.trim().split("\n").map((line) => JSON.parse(line)).filter((x) => x.type === "result");
     const ours = results.filter((x) => x.program === "mnist-train");
     expect(ours.map((x) => x.threads)).toEqual(os.availableParallelism() > 1 ? [1, os.availableParallelism()] : [1]);
+    // with threads, the share of the examples the team trained (from our summary record); none on one thread
+    for (const x of ours) {
+      if (x.threads === 1) expect(x.teamShare).toBeUndefined();
+      else expect(x.teamShare >= 0 && x.teamShare <= 1, String(x.teamShare)).toBe(true);
+    }
     // ours on one thread and the references (numpy, when python3 has it) are pinned; ours on every core is not
     for (const x of results) expect(x.cpu).toBe(x.program !== "mnist-train" || x.threads === 1 ? 0 : undefined);
     // the first call is the script's check that taskset runs; then one call per pinned run

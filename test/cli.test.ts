@@ -24,6 +24,16 @@ describe("mnist-train (built bin)", () => {
     else expect(preferred[0].kernelVariant).toBe("fma"); // Node 22+: the fused variant, which differs in the last bits
   });
 
+  it("the JSON summary says what share of the examples the team trained: a number with threads, null without", () => {
+    const summary = (threads: string) => JSON.parse(cli([...SMALL, "--json", "--threads", threads]).stdout.trimEnd().split("\n").at(-1)!);
+    const two = summary("2");
+    expect(two.type).toBe("summary");
+    expect(typeof two.teamShare).toBe("number");
+    expect(two.teamShare).toBeGreaterThanOrEqual(0);
+    expect(two.teamShare).toBeLessThanOrEqual(1);
+    expect(summary("1").teamShare).toBeNull();
+  });
+
   it("--json writes only JSON Lines: config, one epoch record per epoch, summary", () => {
     const r = cli([...SMALL, "--epochs", "2", "--json"]);
     expect(r.code).toBe(0);

@@ -21,6 +21,8 @@ export interface Summary {
   seconds: number;
   stoppedBy: StopReason;
   saved?: string;
+  /** With threads: the share of the examples the whole team trained (Engine.teamShare). */
+  teamShare?: number;
 }
 
 export interface Reporter {
@@ -29,9 +31,10 @@ export interface Reporter {
   summary(summary: Summary): void;
 }
 
-export function summarise(result: TrainResult, seconds: number, saved?: string): Summary {
+export function summarise(result: TrainResult, seconds: number, saved?: string, teamShare?: number): Summary {
   return {
     epochs: result.epochs.length, best: result.best, testAtBest: result.testAtBest, last: result.epochs.at(-1), seconds, stoppedBy: result.stoppedBy, saved,
+    teamShare,
   };
 }
 
@@ -70,6 +73,7 @@ export class JsonReporter implements Reporter {
       lastCorrect: s.last?.correct ?? null,
       lastAccuracy: s.last?.accuracy ?? null,
       seconds: s.seconds,
+      teamShare: s.teamShare ?? null,
       stoppedBy: s.stoppedBy,
       divergedEpoch: s.divergedEpoch ?? null,
       saved: s.saved ?? null,

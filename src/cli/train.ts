@@ -150,7 +150,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
     const toSave = result.epochs.length > 0 ? (config.saveBest ? result.bestNetwork : result.lastNetwork) : undefined;
     if (config.save && toSave) writeFileAtomic(config.save, modelBytes(toSave, config.cost, saveFormat(config.save, toSave, config.cost)));
     else if (config.save) warn(`no epoch finished, so nothing was saved to ${config.save}`);
-    reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined));
+    reporter.summary(summarise(result, (performance.now() - t0) / 1000, toSave ? config.save : undefined, engine.teamShare));
     return stoppedBy ? EXIT_SIGNAL[stoppedBy] : 0;
   } catch (e) {
     if (!(e instanceof DivergedError)) throw e;
@@ -158,7 +158,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
     progress.stop();
     reporter.summary({
       epochs: finished.length, best, last: finished.at(-1), seconds: (performance.now() - t0) / 1000,
-      stoppedBy: "diverged", divergedEpoch: e.epoch,
+      stoppedBy: "diverged", divergedEpoch: e.epoch, teamShare: engine.teamShare,
     });
     throw e;
   } finally {

@@ -24,6 +24,9 @@ export interface Engine {
   readonly network: Network;
   readonly kernel: Kernel;
   readonly threads: number;
+  /** Threads only: the share of the examples trained so far that the whole team trained (the rest trained on one
+   *  of its threads alone, whichever was fastest at the time: mode-chooser.ts). */
+  readonly teamShare?: number;
   /** SGD over examples order[start .. end), in mini-batches of batchSize (the last may be short);
    *  `epoch` and the batch's place in the order key the dropout masks. */
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch?: number): void;

@@ -71,6 +71,10 @@ export class ParallelEngine implements Engine {
     return new ParallelEngine(o.kernel, network, threads, new Team(init, 0, o.kernel), order, ids, workers, alone, chooser);
   }
 
+  get teamShare(): number {
+    return this.chooser.teamShare;
+  }
+
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
     const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
