@@ -229,7 +229,6 @@ function measureConfig(config, all, options) {
       if (options.json) console.log(JSON.stringify({ type: "run", ...what, round: r + 1, epochSeconds: run.seconds, peakRssMB: run.rssMB ?? null }));
     }
   }
-  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   return programs.map((p, i) => ({
     ...describe(config, p, samples[i].threads, samples[i].variant, mean(samples[i].teamShares)),
     secondsPerEpoch: median(samples[i].seconds),
@@ -271,6 +270,9 @@ function describe(config, program, threads, variant, teamShare) {
     ? { kernel: program.kernel, ...(variant ? { variant } : {}), threads: threads ?? program.threads, ...(teamShare !== undefined ? { teamShare } : {}) } : {};
   return { sizes: config.layers ? config.layers : config.sizes.split(",").map(Number), batchSize: config.batchSize, program: program.program, ...ours };
 }
+
+/** The mean, or undefined for no numbers. */
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -78,6 +78,23 @@ export class Backprop {
     this.plan = placeBarriers(this.steps, this.own);
   }
 
+  /** SGD over examples order[start .. end) of ds in mini-batches of batchSize, each whole, on this thread;
+   *  `before(s)` runs before the mini-batch starting at s. */
+  trainRange(
+    ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number,
+    before?: (s: number) => void,
+  ): void {
+    const { ctx } = this;
+    ctx.eta = eta;
+    ctx.decay = decay;
+    ctx.epoch = epoch;
+    for (let s = start; s < end; s += batchSize) {
+      before?.(s);
+      ctx.batch = s / batchSize;
+      this.trainBatch(ds, order, s, Math.min(batchSize, end - s));
+    }
+  }
+
   /** One SGD step on examples order[start .. start+m) of ds, whole, on this thread. */
   trainBatch(ds: Dataset, order: Uint32Array, start: number, m: number): void {
     this.setBatch(ds, order, start, m);

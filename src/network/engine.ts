@@ -73,16 +73,7 @@ export class SerialEngine implements Engine {
   }
 
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
-    ds = resident(this.arena, ds);
-    const { bp } = this;
-    const { ctx } = bp;
-    ctx.eta = eta;
-    ctx.decay = decay;
-    ctx.epoch = epoch;
-    for (let s = start; s < end; s += batchSize) {
-      ctx.batch = s / batchSize;
-      bp.trainBatch(ds, order, s, Math.min(batchSize, end - s));
-    }
+    this.bp.trainRange(resident(this.arena, ds), order, start, end, batchSize, eta, decay, epoch);
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {

@@ -237,13 +237,7 @@ export class Team {
 
   /** The same SGD as the team's, by this thread alone on whole mini-batches, as the serial engine does it. */
   private solo(ds: Dataset, start: number, end: number, batchSize: number, eta: number, decay: number, epoch: number): void {
-    const bp = this.soloBp;
-    Object.assign(bp.ctx, { eta, decay, epoch });
-    for (let s = start; s < end; s += batchSize) {
-      this.startTimer(s, batchSize);
-      bp.ctx.batch = s / batchSize;
-      bp.trainBatch(ds, this.init.order, s, Math.min(batchSize, end - s));
-    }
+    this.soloBp.trainRange(ds, this.init.order, start, end, batchSize, eta, decay, epoch, (s) => this.startTimer(s, batchSize));
   }
 
   /** Notes the time at the first mini-batch of the timed part (the one holding example TIMED). */
