@@ -24,6 +24,7 @@ function sparse(rng: Rng, length: number, density: number): number[] {
 const SHAPES: [number, number, number][] = [
   // m, n (units), k (inputs)
   [1, 1, 1], [1, 4, 2], [3, 5, 7], [10, 30, 784], [7, 15, 33], [2, 9, 10], [13, 8, 17], [10, 100, 64], [5, 3, 6], [4, 11, 1],
+  [3, 6, 9], [2, 7, 12], [6, 12, 40], // the forward product's tiles of 6 units: whole, and one left over
 ];
 
 describe.each(kernels())("pairs, $name kernel", ({ kernel, arena }) => {
