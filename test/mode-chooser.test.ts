@@ -24,9 +24,11 @@ describe("ModeChooser", () => {
       const r = slice(chooser, speeds(1, 2, 2));
       if (r.length === 2) probes.push([i, r[0].way]);
     }
-    // the gap doubles: 4, 8, 16, 32, 64, 64...; the ways probed alternate between the two threads
-    expect(probes.slice(0, 5)).toEqual([[4, 1], [12, 0], [28, 1], [60, 0], [124, 1]]);
-    expect(probes[5][0] - probes[4][0]).toBe(64);
+    // the gap stays 2 until each thread has had its first probe (cold code on its thread), then doubles: 2, 2, 4,
+    // 8, 16, 32, 64, 64...; the ways probed alternate between the two threads
+    expect(probes.slice(0, 6)).toEqual([[2, 1], [4, 0], [8, 1], [16, 0], [32, 1], [64, 0]]);
+    expect(probes[6][0] - probes[5][0]).toBe(64);
+    expect(probes[7][0] - probes[6][0]).toBe(64);
     expect(chooser.teamShare).toBeGreaterThan(0.99);
   });
 
@@ -52,8 +54,25 @@ describe("ModeChooser", () => {
 
   it("stays with the team through single slow slices (after an evaluation, say) that a moving average would follow", () => {
     const chooser = new ModeChooser(2);
-    for (let i = 0; i < 300; i++) slice(chooser, (way) => (way === TEAM ? (i % 3 === 0 ? 6 : 1) : 2));
-    expect(chooser.teamShare).toBeGreaterThan(0.97);
+    for (let i = 0; i < 300; i++) {
+      const runs = slice(chooser, (way) => (way === TEAM ? (i % 3 === 0 ? 6 : 1) : 2));
+      expect(runs.at(-1)?.way).toBe(TEAM); // each slice's training after any probe
+    }
+  });
+
+  it("probes again soon when the way in use slows down, instead of waiting out the longest gap", () => {
+    const chooser = new ModeChooser(2);
+    // the calling thread alone is the fastest for long enough that probes are 64 slices apart
+    for (let i = 0; i < 300; i++) slice(chooser, speeds(1, 0.5, 2));
+    expect(chooser.way).toBe(0);
+    // then its core becomes the slow one and the worker's the fast one
+    let switched = -1;
+    for (let i = 0; i < 64 && switched < 0; i++) {
+      slice(chooser, speeds(1, 1.5, 0.6));
+      if (chooser.way === 1) switched = i;
+    }
+    expect(switched).toBeGreaterThanOrEqual(0);
+    expect(switched).toBeLessThan(12);
   });
 
   it("switches to the faster thread alone when the team slows down, and back when it recovers", () => {

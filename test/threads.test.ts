@@ -1,5 +1,5 @@
 // The threaded engine, as built (it starts worker threads from dist/).
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadMnist, splitBook } from "../dist/data/mnist.js";
 import { Arena } from "../dist/kernel/arena.js";
 import { jsKernel } from "../dist/kernel/js.js";
@@ -116,5 +116,25 @@ describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel)
     const worker = await runLayers(makeKernel, 2, spec, m, 1);
     worker.network.weights.forEach((w: Float64Array, l: number) => expect(w).toEqual(one.network.weights[l]));
     worker.network.biases.forEach((b: Float64Array, l: number) => expect(b).toEqual(one.network.biases[l]));
+  });
+});
+
+describe("the threaded engine's commands", () => {
+  it("trains slices that go one way with no probe between them in one command, not one command a slice", async () => {
+    const { Command, Team } = await import("../dist/network/team.js");
+    const arena = new Arena();
+    const network = new Network([784, 30, 10], arena);
+    network.initialise("large", new Rng(3));
+    const kernel = createWasmKernel(arena.memory, wasmModule());
+    const engine = await createEngine({ kernel, network, cost: COSTS.quadratic, batchSize: 10, arena, threads: 2, datasets: [split.training], way: 1 });
+    const issue = vi.spyOn(Team.prototype, "issue");
+    try {
+      const order = Uint32Array.from({ length: 10000 }, (_, i) => i);
+      engine.trainBatches(split.training, order, 0, 10000, 10, 3, 1, 1); // four of the chooser's slices of 2,500 examples
+      expect(issue.mock.calls.map(([cmd, , job]) => [cmd, job?.start, job?.end, job?.solo])).toEqual([[Command.Solo, 0, 10000, 1]]);
+    } finally {
+      issue.mockRestore();
+      await engine.close();
+    }
   });
 });

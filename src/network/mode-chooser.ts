@@ -36,10 +36,13 @@ const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
 /** Runs of the way in use whose best figure stands for it. */
 const WINDOW = 4;
+/** A run of the way in use this much slower than its best brings the next probe forward. */
+const SLOWDOWN = 1.25;
 
 export class ModeChooser {
   private readonly ways: Way[];
   private readonly cost = new Map<Way, number>(); // ms per example
+  private readonly probed = new Set<Way>();
   private recent: number[] = []; // the way in use's last runs, ms per example
   private use: Way = TEAM;
   private next = 0; // the index in `ways` of the next probe's way (never the one in use)
@@ -77,17 +80,27 @@ export class ModeChooser {
     if (run.way === TEAM) this.examples.team += run.end - run.start;
     if (n < this.minRun || this.fixed !== undefined) return; // too short: start-up costs would swamp the figure
     if (run.way === this.use) {
+      const best = this.cost.get(run.way) ?? perExample;
       this.recent = [...this.recent.slice(1 - WINDOW), perExample];
       this.cost.set(run.way, Math.min(...this.recent));
+      // much slower than its best: perhaps its core has become the slow one (or the scheduler moved the thread
+      // there), which waiting out the longest gap between probes would pay for over epochs; probe again soon
+      if (perExample > SLOWDOWN * best) {
+        this.interval = MIN_INTERVAL;
+        this.untilProbe = Math.min(this.untilProbe, MIN_INTERVAL);
+      }
       return;
     }
-    // a probe: switch if its way is now faster, else probe less often
+    // a probe: switch if its way is now faster, else probe less often; but not after a way's first probe, which
+    // runs code its thread has not run before (a worker's first probe alone measured 6-8x its later ones)
+    const first = !this.probed.has(run.way);
+    this.probed.add(run.way);
     this.cost.set(run.way, perExample);
     if (perExample < (this.cost.get(this.use) ?? NaN)) {
       this.use = run.way;
       this.recent = [perExample];
       this.interval = MIN_INTERVAL;
-    } else {
+    } else if (!first) {
       this.interval = Math.min(MAX_INTERVAL, this.interval * 2);
     }
     this.untilProbe = this.interval;

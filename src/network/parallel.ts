@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import type { Dataset } from "../data/dataset.js";
 import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
-import { ModeChooser, TEAM } from "./mode-chooser.js";
+import { ModeChooser, TEAM, type Run } from "./mode-chooser.js";
 import { copiedFrom, copyLayout } from "./replicas.js";
 import { resident } from "./resident.js";
 import { costBlocks } from "./score.js";
@@ -78,16 +78,28 @@ export class ParallelEngine implements Engine {
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
     const id = this.id(ds);
     this.order.set(order.subarray(start, end), start);
-    // the chooser decides slice by slice, however long a run the caller asks for
+    // The chooser decides slice by slice, however long a run the caller asks for; slices that go the same way
+    // with no probe between them are one command. Each command costs a hand-over between the threads: 0.4 ms when
+    // a worker trains alone (the calling thread sleeps meanwhile and must be woken), 3-5% of 784-30-10 mb 10.
     const slice = sliceBatches(batchSize) * batchSize;
+    let pending: Run | undefined;
+    const train = (run: Run): void => {
+      const cmd = run.way === TEAM ? Command.Train : Command.Solo;
+      this.team.issue(cmd, id, { start: run.start, end: run.end, batch: batchSize, eta, decay, epoch, solo: run.way, timed: run.timed });
+      this.team.run();
+      this.chooser.record(run, this.team.elapsed());
+    };
     for (let s = start; s < end; s += slice) {
       for (const run of this.chooser.plan(s, Math.min(end, s + slice), batchSize)) {
-        const cmd = run.way === TEAM ? Command.Train : Command.Solo;
-        this.team.issue(cmd, id, { start: run.start, end: run.end, batch: batchSize, eta, decay, epoch, solo: run.way, timed: run.timed });
-        this.team.run();
-        this.chooser.record(run, this.team.elapsed());
+        const joins = pending && pending.way === run.way && pending.timed === pending.start && run.timed === run.start;
+        if (joins) pending!.end = run.end;
+        else {
+          if (pending) train(pending);
+          pending = { ...run };
+        }
       }
     }
+    if (pending) train(pending);
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {

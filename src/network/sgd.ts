@@ -123,10 +123,12 @@ export type TrainEvent =
  * Slices of work between two yields to the event loop, so that a signal is
  * heard: about a second of mini-batches (a scheduler's SIGKILL follows its
  * SIGTERM by 30 s), at least enough for the threaded engine to take a probe
- * of another way from (mode-chooser.ts), at most 250. How a run is sliced
- * changes no number.
+ * of another way from (mode-chooser.ts), at most 5,000 (an epoch of
+ * mini-batches of 10; the progress bar moves at least that often). Long
+ * slices let the threaded engine hand fewer commands between its threads
+ * (parallel.ts). How a run is sliced changes no number.
  */
-const SLICE = { seconds: 1, min: PROBE_RUN, max: 250 };
+const SLICE = { seconds: 1, min: PROBE_RUN, max: 5000 };
 
 export async function sgd(
   engine: Engine,
