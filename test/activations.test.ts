@@ -58,7 +58,8 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
     const [m, ld] = [7, 40];
     const Z = arena.f64(m * ld + 3);
     const b = arena.f64(33);
-    for (const [n, s, spread] of [[33, 1, 20], [32, 0.5, 20], [1, 1, 2], [17, 1, 3000], [8, 0.7, 1e-8]] as const) {
+    // widths: even and odd, with pairs and without
+    for (const [n, s, spread] of [[33, 1, 20], [32, 0.5, 20], [1, 1, 2], [17, 1, 3000], [8, 0.7, 1e-8], [30, 1, 20], [7, 1, 20], [2, 1, 20]] as const) {
       for (let j = 0; j < n; j++) b[j] = rng.uniform() - 0.5;
       for (let i = 0; i < Z.length; i++) Z[i] = (rng.uniform() - 0.5) * spread;
       Z[3] = Number.NaN;
@@ -74,7 +75,7 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
   test("a contiguous column with one bias (a convolution's map) goes two rows at a time, with the same bits", () => {
     const rng = new Rng(8);
     const b = arena.f64(3);
-    for (const [count, s, spread] of [[144, 1, 20], [25, 1, 3000], [1, 0.5, 4], [64, 1, 1e-9]] as const) {
+    for (const [count, s, spread] of [[144, 1, 20], [25, 1, 3000], [1, 0.5, 4], [64, 1, 1e-9], [30, 1, 20], [3, 1, 20]] as const) {
       const Z = arena.f64(count + 1);
       for (let i = 0; i < Z.length; i++) Z[i] = (rng.uniform() - 0.5) * spread;
       b[1] = rng.uniform() - 0.5;
