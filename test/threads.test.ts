@@ -137,4 +137,30 @@ describe("the threaded engine's commands", () => {
       await engine.close();
     }
   });
+
+  it("choosing its way, covers the examples in order, a command for each probe and for each run of one way between them", async () => {
+    const { Command, Team } = await import("../dist/network/team.js");
+    const arena = new Arena();
+    const network = new Network([784, 30, 10], arena);
+    network.initialise("large", new Rng(3));
+    const kernel = createWasmKernel(arena.memory, wasmModule());
+    const engine = await createEngine({ kernel, network, cost: COSTS.quadratic, batchSize: 10, arena, threads: 2, datasets: [split.training] });
+    const issue = vi.spyOn(Team.prototype, "issue");
+    try {
+      const order = Uint32Array.from({ length: 10000 }, (_, i) => i);
+      for (let epoch = 1; epoch <= 3; epoch++) engine.trainBatches(split.training, order, 0, 10000, 10, 3, 1, epoch);
+      const runs = issue.mock.calls.map(([cmd, , job]) => ({ way: cmd === Command.Train ? -1 : job!.solo, ...job! }));
+      const probes = runs.filter((r) => r.timed > r.start);
+      expect(probes.length).toBeGreaterThan(0); // 12 slices: probes from the fourth on
+      for (const p of probes) expect([p.timed - p.start, p.end - p.timed]).toEqual([80, 160]); // 8 mini-batches warm-up, 16 timed
+      for (let i = 0; i < runs.length; i++) {
+        const [prev, run] = [runs[i - 1], runs[i]];
+        expect(run.start).toBe(prev && prev.end < 10000 ? prev.end : 0);
+        if (prev && prev.end < 10000 && prev.timed === prev.start && run.timed === run.start) expect(run.way).not.toBe(prev.way);
+      }
+    } finally {
+      issue.mockRestore();
+      await engine.close();
+    }
+  });
 });
