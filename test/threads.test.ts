@@ -119,48 +119,44 @@ describe.each(KERNELS)("threaded layers with the %s kernel", (_name, makeKernel)
   });
 });
 
-describe("the threaded engine's commands", () => {
-  it("trains slices that go one way with no probe between them in one command, not one command a slice", async () => {
-    const { Command, Team } = await import("../dist/network/team.js");
+describe("the threaded engine's commands", async () => {
+  const { Command, Team } = await import("../dist/network/team.js");
+
+  /** The commands a 2-thread engine (784-30-10, mini-batch 10; `way` fixed or chosen) issues while `train` runs. */
+  async function commands(way: number | undefined, train: (engine: Awaited<ReturnType<typeof createEngine>>, order: Uint32Array) => void) {
     const arena = new Arena();
     const network = new Network([784, 30, 10], arena);
     network.initialise("large", new Rng(3));
     const kernel = createWasmKernel(arena.memory, wasmModule());
-    const engine = await createEngine({ kernel, network, cost: COSTS.quadratic, batchSize: 10, arena, threads: 2, datasets: [split.training], way: 1 });
+    const engine = await createEngine({ kernel, network, cost: COSTS.quadratic, batchSize: 10, arena, threads: 2, datasets: [split.training], way });
     const issue = vi.spyOn(Team.prototype, "issue");
     try {
-      const order = Uint32Array.from({ length: 10000 }, (_, i) => i);
-      engine.trainBatches(split.training, order, 0, 10000, 10, 3, 1, 1); // four of the chooser's slices of 2,500 examples
-      expect(issue.mock.calls.map(([cmd, , job]) => [cmd, job?.start, job?.end, job?.solo])).toEqual([[Command.Solo, 0, 10000, 1]]);
+      train(engine, Uint32Array.from({ length: 10000 }, (_, i) => i));
+      return issue.mock.calls.map(([cmd, , job]) => ({ cmd, ...job! }));
     } finally {
       issue.mockRestore();
       await engine.close();
     }
+  }
+
+  it("trains slices that go one way with no probe between them in one command, not one command a slice", async () => {
+    // four of the chooser's slices of 2,500 examples
+    const issued = await commands(1, (engine, order) => engine.trainBatches(split.training, order, 0, 10000, 10, 3, 1, 1));
+    expect(issued.map((c) => [c.cmd, c.start, c.end, c.solo])).toEqual([[Command.Solo, 0, 10000, 1]]);
   });
 
   it("choosing its way, covers the examples in order, a command for each probe and for each run of one way between them", async () => {
-    const { Command, Team } = await import("../dist/network/team.js");
-    const arena = new Arena();
-    const network = new Network([784, 30, 10], arena);
-    network.initialise("large", new Rng(3));
-    const kernel = createWasmKernel(arena.memory, wasmModule());
-    const engine = await createEngine({ kernel, network, cost: COSTS.quadratic, batchSize: 10, arena, threads: 2, datasets: [split.training] });
-    const issue = vi.spyOn(Team.prototype, "issue");
-    try {
-      const order = Uint32Array.from({ length: 10000 }, (_, i) => i);
+    const issued = await commands(undefined, (engine, order) => {
       for (let epoch = 1; epoch <= 3; epoch++) engine.trainBatches(split.training, order, 0, 10000, 10, 3, 1, epoch);
-      const runs = issue.mock.calls.map(([cmd, , job]) => ({ way: cmd === Command.Train ? -1 : job!.solo, ...job! }));
-      const probes = runs.filter((r) => r.timed > r.start);
-      expect(probes.length).toBeGreaterThan(0); // 12 slices: probes from the fourth on
-      for (const p of probes) expect([p.timed - p.start, p.end - p.timed]).toEqual([80, 160]); // 8 mini-batches warm-up, 16 timed
-      for (let i = 0; i < runs.length; i++) {
-        const [prev, run] = [runs[i - 1], runs[i]];
-        expect(run.start).toBe(prev && prev.end < 10000 ? prev.end : 0);
-        if (prev && prev.end < 10000 && prev.timed === prev.start && run.timed === run.start) expect(run.way).not.toBe(prev.way);
-      }
-    } finally {
-      issue.mockRestore();
-      await engine.close();
+    });
+    const runs = issued.map((c) => ({ ...c, way: c.cmd === Command.Train ? -1 : c.solo }));
+    const probes = runs.filter((r) => r.timed > r.start);
+    expect(probes.length).toBeGreaterThan(0); // 12 slices: probes from the fourth on
+    for (const p of probes) expect([p.timed - p.start, p.end - p.timed]).toEqual([80, 160]); // 8 mini-batches warm-up, 16 timed
+    for (let i = 0; i < runs.length; i++) {
+      const [prev, run] = [runs[i - 1], runs[i]];
+      expect(run.start).toBe(prev && prev.end < 10000 ? prev.end : 0);
+      if (prev && prev.end < 10000 && prev.timed === prev.start && run.timed === run.start) expect(run.way).not.toBe(prev.way);
     }
   });
 });

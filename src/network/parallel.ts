@@ -91,12 +91,12 @@ export class ParallelEngine implements Engine {
     };
     for (let s = start; s < end; s += slice) {
       for (const run of this.chooser.plan(s, Math.min(end, s + slice), batchSize)) {
-        const joins = pending && pending.way === run.way && pending.timed === pending.start && run.timed === run.start;
-        if (joins) pending!.end = run.end;
-        else {
-          if (pending) train(pending);
-          pending = { ...run };
+        if (pending && pending.way === run.way && !isProbe(pending) && !isProbe(run)) {
+          pending.end = run.end;
+          continue;
         }
+        if (pending) train(pending);
+        pending = { ...run };
       }
     }
     if (pending) train(pending);
@@ -128,6 +128,9 @@ export class ParallelEngine implements Engine {
     return id;
   }
 }
+
+/** A probe's run times only its part after a warm-up (mode-chooser.ts); it is never joined to another run. */
+const isProbe = (run: Run): boolean => run.timed > run.start;
 
 /** Starts worker t and resolves once it has built its view of the shared state. */
 function spawn(init: TeamInit, t: number, module?: WebAssembly.Module): Promise<Worker> {
