@@ -10,6 +10,7 @@ import { COSTS } from "../src/network/costs.js";
 import { SerialEngine } from "../src/network/engine.js";
 import { resident } from "../src/network/resident.js";
 import type { Dataset } from "../src/data/dataset.js";
+import { gatherRows } from "../src/kernel/gather.js";
 import { indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
 import { Rng } from "../src/network/rng.js";
 import { kernels, randomNetwork } from "./helpers.js";
@@ -55,21 +56,37 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     for (let i = 0; i < m; i++) picks[i] = (i * 7 + 6) % count;
     picks[1] = 3; // the blank image
     picks[2] = 5; // the full one
-    const X = arena.f64(m * pixels);
+    // what an earlier batch left: a kernel need not overwrite the pairs it does not list
+    const X = arena.f64(m * pixels).fill(-1);
     const rows: PairIndex = { list: arena.i32(m * kp), count: arena.i32(m), stride: kp };
     kernel.gatherRows(0, 4, pixels, copy.images, picks, X, 0, pixels, rows); // two blocks, as two threads
     kernel.gatherRows(4, m, pixels, copy.images, picks, X, 0, pixels, rows);
+    const dense = new Float64Array(m * pixels);
+    gatherRows(0, m, pixels, images, picks, dense, 0, pixels);
     const want: PairIndex = { list: new Int32Array(m * kp), count: new Int32Array(m), stride: kp };
-    indexRows(0, m, pixels, X, 0, pixels, want);
+    indexRows(0, m, pixels, dense, 0, pixels, want);
     expect(rows.count).toEqual(want.count);
     expect(rows.count[1]).toBe(0);
     expect(rows.count[2]).toBe(kp);
-    for (let i = 0; i < m; i++) expect(rows.list.subarray(i * kp, i * kp + rows.count[i])).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
+    for (let i = 0; i < m; i++) {
+      const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
+      expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
+      // what the products over pairs read: the listed pairs and an odd last column
+      const read = [...listed].flatMap((q) => [2 * q, 2 * q + 1]);
+      if (pixels % 2) read.push(pixels - 1);
+      for (const p of read) expect(X[i * pixels + p]).toBe(dense[i * pixels + p]);
+    }
   });
 
-  test("training on the resident copy gives the weights of training on the data as loaded", async () => {
-    const { train } = await loadMnist();
-    const order = Uint32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+  // with every third batch's images made dense (64% of the pairs nonzero), the first layer takes its dense
+  // products for those batches, which read the pairs a kernel's gather need not write; and the batches after them
+  // come into an X that still holds a dense batch's pixels
+  test.each([false, true])("training on the resident copy gives the weights of training on the data as loaded (dense batches: %s)", async (withDense) => {
+    const mnist = (await loadMnist()).train;
+    const train = withDense ? { ...mnist, images: Uint8Array.from(mnist.images.subarray(0, 300 * 784)), labels: mnist.labels.subarray(0, 300), count: 300 } : mnist;
+    const rng = new Rng(5);
+    for (let e = 0; e < 300 && withDense; e++) if (Math.floor(e / 10) % 3 === 1) for (let p = 0; p < 784; p++) train.images[e * 784 + p] = rng.uniform() < 0.4 ? 1 + Math.floor(rng.uniform() * 255) : 0;
+    const order = withDense ? Uint32Array.from({ length: 300 }, (_, i) => i) : Uint32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
     const viaEngine = randomNetwork([784, 20, 10], arena, 4);
     new SerialEngine(kernel, viaEngine, COSTS.quadratic, 10, arena).trainBatches(train, order, 0, 300, 10, 3, 1);
     const direct = randomNetwork([784, 20, 10], arena, 4);

@@ -11,6 +11,10 @@ const MAX_PAGES = 16384; // 1 GiB of address space, reserved, not committed
 // f64x2 loads like 16-byte alignment; a cache line to itself keeps one thread's writes
 // to a buffer from slowing another thread working on the next one
 const ALIGN_BYTES = 64;
+/** Where the wasm kernel keeps its constant table (gemm.wat's init_tables: 8 bytes for each of 256 byte values),
+ *  in room every arena leaves free for it. */
+export const KERNEL_TABLE = ALIGN_BYTES;
+const KERNEL_TABLE_BYTES = 256 * 8;
 /** The most the arena can hold: a file declaring more parameters is refused before it is read. */
 export const ARENA_BYTES = MAX_PAGES * PAGE_BYTES;
 
@@ -30,7 +34,7 @@ export class Arena implements Alloc {
 
   constructor(memory?: WebAssembly.Memory) {
     this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    this.top = ALIGN_BYTES; // byte 0 stays unused so no matrix sits at address 0
+    this.top = KERNEL_TABLE + KERNEL_TABLE_BYTES; // byte 0 stays unused so no matrix sits at address 0
   }
 
   /** A zeroed Float64Array of `length` elements inside the arena. */

@@ -8,7 +8,7 @@ import { indexRows, type PairIndex } from "./pairs.js";
 export const BYTE_SCALE = Float64Array.from({ length: 256 }, (_, i) => i / 255);
 
 // images is (count, pixels) bytes, idx lists examples -> rows i0..i1 of X (ldx) = images[idx[i]] / 255
-// (and their entries of a rows index, when given one)
+// (and their entries of a rows index, when given one: X whole all the same, which Kernel.gatherRows allows)
 export function gatherRows(
   i0: number, i1: number, pixels: number, images: Uint8Array, idx: Int32Array, X: Float64Array, x: number, ldx: number,
   rows?: PairIndex,

@@ -55,8 +55,10 @@ export interface Kernel {
   activationForward?(name: string): ActivationStep | undefined;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
-  // examples idx[i] of images (pixels each) / 255, exactly; given a rows
-  // index, also those rows' entries, as indexRows would make them from X.
+  // examples idx[i] of images (pixels each) / 255, exactly. Given a rows
+  // index, instead those rows' entries, as indexRows would make them from the
+  // whole rows, and of X at least what the products over pairs read: the
+  // listed pairs and an odd last column (the others may keep older values).
   gatherRows(
     i0: number, i1: number, pixels: number, images: Uint8Array, idx: Int32Array,
     X: Float64Array, x: number, ldx: number, rows?: PairIndex,

@@ -3,6 +3,7 @@
 // run on the Arena's shared memory.
 // Operands are handed over as byte addresses inside that memory, so nothing
 // is copied: every Float64Array passed in must be a view of that memory.
+import { KERNEL_TABLE } from "./arena.js";
 import type { Kernel, KernelVariant } from "./kernel.js";
 import { createWasmActivations } from "./wasm-activations.js";
 import { loadWasmModule } from "./wasm-module.js";
@@ -15,7 +16,8 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, pc: number, ldc: number): void;
   gemm_atb(m: number, n: number, k: number, alpha: number,
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
-  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number): number;
+  init_tables(ptab: number): void;
+  gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number, ptab: number): number;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
@@ -83,11 +85,13 @@ function fuses(module: WebAssembly.Module): boolean {
 const PANEL_BYTES = 96 * 1024;
 
 /** A Kernel running a build of the wasm kernel (default: the preferred
- * variant) on `memory` (the Arena's memory). Instantiates synchronously. */
+ * variant) on `memory`, an Arena's memory: the kernel writes its table into
+ * the room every arena leaves for it. Instantiates synchronously. */
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule()): Kernel {
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { gemm_abt, gemm_ab, gemm_atb, gather_rows, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  const { gemm_abt, gemm_ab, gemm_atb, init_tables, gather_rows, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  init_tables(KERNEL_TABLE); // the same bytes whichever thread writes them
   const activations = createWasmActivations(memory);
   // Called ~20,000 times per epoch: only turn (array, element offset) into a
   // byte address and call through.
@@ -127,7 +131,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
     // images, idx and the index live in the same memory (src/network/resident.ts)
     gatherRows(i0, i1, pixels, images, idx, X, x, ldx, rows) {
       gather_rows(i0, i1, pixels, images.byteOffset, idx.byteOffset, X.byteOffset + x * 8, ldx,
-        rows ? rows.list.byteOffset : 0, rows ? rows.stride : 0, rows ? rows.count.byteOffset : 0);
+        rows ? rows.list.byteOffset : 0, rows ? rows.stride : 0, rows ? rows.count.byteOffset : 0, KERNEL_TABLE);
     },
 
     // sparse X (pairs.ts): the index lives in the same memory

@@ -12,7 +12,7 @@
 // and δ_in is masked the same way; at inference Z = (1 − p)·A_in·Wᵀ + b.
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
-import { pairCount, pairsOf, type PairIndex } from "../kernel/pairs.js";
+import { pairsOf, sparseRows } from "../kernel/pairs.js";
 import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
 import { blockEdge, type InitName, type Layer, type LayerIO, type Ops, type Shape, type Step, type StepContext } from "./layer.js";
@@ -95,7 +95,7 @@ export class FullyConnected implements Layer {
       // A is (m, nIn), rows r0..r1 of W are (r1 - r0, nIn) -> columns r0..r1 of Z (m, nOut)
       run: (r0, r1) => {
         const m = ctx.m;
-        if (pairs && sparse(m, nIn, pairs.rows)) kernel.gemmABtPairs(m, r1 - r0, nIn, A, 0, nIn, pairs.rows, W, r0 * nIn, nIn, Z, r0, nOut);
+        if (pairs && sparseRows(m, nIn, pairs.rows)) kernel.gemmABtPairs(m, r1 - r0, nIn, A, 0, nIn, pairs.rows, W, r0 * nIn, nIn, Z, r0, nOut);
         else kernel.gemmABt(m, r1 - r0, nIn, A, 0, nIn, W, r0 * nIn, nIn, Z, r0, nOut);
         activate(m, r1 - r0, Z, r0, nOut, b, r0, s);
       },
@@ -176,7 +176,7 @@ export class FullyConnected implements Layer {
       run: (r0, r1) => {
         const m = ctx.m;
         const step = -ctx.eta / m;
-        if (pairs && sparse(m, nIn, pairs.rows)) {
+        if (pairs && sparseRows(m, nIn, pairs.rows)) {
           // a block of W's rows means other threads update the rest at the same time: at most ROWS_AT_ONCE a call
           const pieces = r1 - r0 < nOut ? Math.ceil((r1 - r0) / ROWS_AT_ONCE) : 1;
           for (let p = 0; p < pieces; p++) {
@@ -205,16 +205,6 @@ export class FullyConnected implements Layer {
  *  (the README's Threads section; not with two memories, nor for the dense update or the forward product); up to 15
  *  rows a call each keeps its speed. Alone, one call over every row is the faster (one pass over the pairs). */
 const ROWS_AT_ONCE = 15;
-
-/** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster. Measured side by
- *  side (wasm, 784 -> 30, index included, random pairs): 0.4-0.5 of the dense time at 20% nonzero, 0.8-0.9 at 50%,
- *  1.05-1.1 at 70%, 1.45 with every pair nonzero; MNIST has 22%. */
-const SPARSE_BELOW = 0.5;
-
-/** Whether the m rows of a rows index are sparse enough for the products over pairs. */
-function sparse(m: number, nIn: number, rows: PairIndex): boolean {
-  return pairCount(m, rows) < SPARSE_BELOW * m * pairsOf(nIn);
-}
 
 /** The io with the named optional buffers present (a workspace made for training with dropout has them). */
 function need<K extends "mask" | "dropped">(io: LayerIO, ...keys: K[]): LayerIO & Required<Pick<LayerIO, K>> {

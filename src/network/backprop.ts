@@ -13,6 +13,7 @@ import type { Dataset } from "../data/dataset.js";
 import type { ConvKernel } from "../kernel/conv.js";
 import { createConvKernel, jsChoice } from "../kernel/conv-choice.js";
 import type { Kernel } from "../kernel/kernel.js";
+import { sparseRows } from "../kernel/pairs.js";
 import type { LayerIO, Ops, Step, StepContext } from "../layers/layer.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
@@ -136,7 +137,11 @@ export class Backprop {
         }
         // the first layer's rows index with the rows, from the bytes (fully-connected.ts)
         kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
-        if (pairs) pairs.gathered = true;
+        if (!pairs) return;
+        pairs.gathered = true;
+        // that wrote of X only what the products over pairs read: when they will not be used (a dense batch, as the
+        // forward step decides from the same whole index), the rows whole
+        if (!(i0 === 0 && i1 === this.ctx.m && sparseRows(i1, n, pairs.rows))) kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
       },
     };
   }
