@@ -484,23 +484,26 @@
     (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
     ;; byte offset of the odd tail element
     (local.set $kp (i32.shl (i32.shr_u (local.get $k) (i32.const 1)) (i32.const 4)))
-    (local.set $i (i32.const 0))
-    (loop $rows
-      (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
-      (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
-      (local.set $end (i32.add (local.get $l0)
-        (i32.shl (i32.load (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      ;; whole tiles of 6 rows of B, as long as they fit
-      (block $wide_done
-        (br_if $wide_done (i32.gt_s (i32.add (local.get $j) (i32.const 6)) (local.get $n)))
-      (loop $wide
-        (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
-        (local.set $rb1 (i32.add (local.get $rb0) (local.get $ldb)))
-        (local.set $rb2 (i32.add (local.get $rb1) (local.get $ldb)))
-        (local.set $rb3 (i32.add (local.get $rb2) (local.get $ldb)))
-        (local.set $rb4 (i32.add (local.get $rb3) (local.get $ldb)))
-        (local.set $rb5 (i32.add (local.get $rb4) (local.get $ldb)))
+    ;; a tile of B's rows outer and A's rows inner: the tile's rows of B at A's
+    ;; pairs stay in the L1 cache for every row of A (the other way round, each
+    ;; row of A read all 30 rows of 784-30-10's W from L2 again)
+    (local.set $j (i32.const 0))
+    ;; whole tiles of 6 rows of B, as long as they fit
+    (block $wide_done
+      (br_if $wide_done (i32.gt_s (i32.add (local.get $j) (i32.const 6)) (local.get $n)))
+    (loop $wide
+      (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
+      (local.set $rb1 (i32.add (local.get $rb0) (local.get $ldb)))
+      (local.set $rb2 (i32.add (local.get $rb1) (local.get $ldb)))
+      (local.set $rb3 (i32.add (local.get $rb2) (local.get $ldb)))
+      (local.set $rb4 (i32.add (local.get $rb3) (local.get $ldb)))
+      (local.set $rb5 (i32.add (local.get $rb4) (local.get $ldb)))
+      (local.set $i (i32.const 0))
+      (loop $rows6
+        (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
+        (local.set $end (i32.add (local.get $l0)
+          (i32.shl (i32.load (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
         (local.set $c0 (v128.const i64x2 0 0))
         (local.set $c1 (v128.const i64x2 0 0))
         (local.set $c2 (v128.const i64x2 0 0))
@@ -556,8 +559,10 @@
         (v128.store (local.get $cp) (local.get $c0))
         (v128.store offset=16 (local.get $cp) (local.get $c2))
         (v128.store offset=32 (local.get $cp) (local.get $c4))
-        (local.set $j (i32.add (local.get $j) (i32.const 6)))
-        (br_if $wide (i32.le_s (i32.add (local.get $j) (i32.const 6)) (local.get $n)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows6 (i32.lt_s (local.get $i) (local.get $m))))
+      (local.set $j (i32.add (local.get $j) (i32.const 6)))
+      (br_if $wide (i32.le_s (i32.add (local.get $j) (i32.const 6)) (local.get $n)))))
       ;; the rest in tiles of 4
       (block $cols_done
         (br_if $cols_done (i32.ge_s (local.get $j) (local.get $n)))
@@ -570,6 +575,12 @@
           (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
         (local.set $rb3 (select (i32.add (local.get $rb2) (local.get $ldb)) (local.get $rb2)
           (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
+        (local.set $i (i32.const 0))
+        (loop $rows4
+        (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
+        (local.set $end (i32.add (local.get $l0)
+          (i32.shl (i32.load (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
         (local.set $c0 (v128.const i64x2 0 0))
         (local.set $c1 (v128.const i64x2 0 0))
         (local.set $c2 (v128.const i64x2 0 0))
@@ -626,10 +637,10 @@
             (f64.store (i32.add (local.get $cp) (local.get $o1)) (f64x2.extract_lane 1 (local.get $c0)))
             (f64.store (i32.add (local.get $cp) (local.get $o2)) (f64x2.extract_lane 0 (local.get $c2)))
             (f64.store (i32.add (local.get $cp) (local.get $o3)) (f64x2.extract_lane 1 (local.get $c2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows4 (i32.lt_s (local.get $i) (local.get $m))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $cols (i32.lt_s (local.get $j) (local.get $n)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+        (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))))
 
   ;; A is (k, m), B is (k, n) with a columns index -> C (m, n) = beta·C + alpha·Aᵀ·B
   ;; over B's nonzero pairs of columns only (pairs.ts: pl lists for each pair q
