@@ -78,6 +78,32 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     }
   });
 
+  test("rows of 784 bytes with every pattern of nonzero pairs in a block of 16 bytes: the index indexRows makes", () => {
+    // block g of the 6 images (49 blocks each) has pair b nonzero when bit b of g mod 256 is set, its ink in either byte
+    const pixels = 784, count = 6, kp = pairsOf(pixels);
+    const images = new Uint8Array(count * pixels);
+    for (let g = 0; g < count * 49; g++) {
+      for (let b = 0; b < 8; b++) if ((g >> b) & 1) images[16 * g + 2 * b + ((g + b) & 1)] = 1 + ((g * 8 + b) % 255);
+    }
+    const ds: Dataset = { images, labels: new Uint8Array(count), count, rows: 1, cols: pixels, pixels };
+    const copy = resident(arena, ds);
+    const picks = arena.i32(count);
+    for (let i = 0; i < count; i++) picks[i] = i;
+    const X = arena.f64(count * pixels);
+    const rows: PairIndex = { list: arena.i32(count * kp), count: arena.i32(count), stride: kp };
+    kernel.gatherRows(0, count, pixels, copy.images, picks, X, 0, pixels, rows);
+    const dense = new Float64Array(count * pixels);
+    gatherRows(0, count, pixels, images, picks, dense, 0, pixels);
+    const want: PairIndex = { list: new Int32Array(count * kp), count: new Int32Array(count), stride: kp };
+    indexRows(0, count, pixels, dense, 0, pixels, want);
+    expect(rows.count).toEqual(want.count);
+    for (let i = 0; i < count; i++) {
+      const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
+      expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
+      for (const q of listed) expect([X[i * pixels + 2 * q], X[i * pixels + 2 * q + 1]]).toEqual([dense[i * pixels + 2 * q], dense[i * pixels + 2 * q + 1]]);
+    }
+  });
+
   // with every third batch's images made dense (64% of the pairs nonzero), the first layer takes its dense
   // products for those batches, which read the pairs a kernel's gather need not write; and the batches after them
   // come into an X that still holds a dense batch's pixels

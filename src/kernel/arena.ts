@@ -34,7 +34,7 @@ export class Arena implements Alloc {
 
   constructor(memory?: WebAssembly.Memory) {
     this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    this.top = KERNEL_TABLE + KERNEL_TABLE_BYTES; // byte 0 stays unused so no matrix sits at address 0
+    this.top = KERNEL_TABLE + KERNEL_TABLE_BYTES; // bytes 0-63 stay unused so no matrix sits at address 0
   }
 
   /** A zeroed Float64Array of `length` elements inside the arena. */

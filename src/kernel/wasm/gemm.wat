@@ -306,21 +306,24 @@
         (br_if $tail (i32.lt_u (local.get $pb) (local.get $end)))))
   )
 
-  ;; The pairs of bytes table: for each byte b, the positions of its set bits,
-  ;; increasing, as 8 bytes at ptab + 8·b (the rest 0). The arena keeps room
-  ;; for it (arena.ts); every thread's kernel writes the same bytes.
+  ;; The table of set bits: for each byte b, the positions of its set bits,
+  ;; increasing, as the bytes of an i64 at ptab + 8·b (the rest 0). The arena
+  ;; keeps room for it (arena.ts). Every thread's kernel writes it, each entry
+  ;; in one store of the value it already has, so a gather reading it meanwhile
+  ;; sees the same bytes.
   (func $init_tables (export "init_tables") (param $ptab i32)
-    (local $b i32) (local $j i32) (local $c i32)
+    (local $b i32) (local $j i32) (local $c i64) (local $v i64)
     (loop $bytes
-      (i64.store (i32.add (local.get $ptab) (i32.shl (local.get $b) (i32.const 3))) (i64.const 0))
+      (local.set $v (i64.const 0))
+      (local.set $c (i64.const 0))
       (local.set $j (i32.const 0))
-      (local.set $c (i32.const 0))
       (loop $bits
         (if (i32.and (i32.shr_u (local.get $b) (local.get $j)) (i32.const 1)) (then
-          (i32.store8 (i32.add (i32.add (local.get $ptab) (i32.shl (local.get $b) (i32.const 3))) (local.get $c)) (local.get $j))
-          (local.set $c (i32.add (local.get $c) (i32.const 1)))))
+          (local.set $v (i64.or (local.get $v) (i64.shl (i64.extend_i32_u (local.get $j)) (local.get $c))))
+          (local.set $c (i64.add (local.get $c) (i64.const 8)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br_if $bits (i32.lt_u (local.get $j) (i32.const 8))))
+      (i64.store (i32.add (local.get $ptab) (i32.shl (local.get $b) (i32.const 3))) (local.get $v))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $bytes (i32.lt_u (local.get $b) (i32.const 256)))))
 
