@@ -9,8 +9,9 @@ import { Backprop, Workspace } from "../src/network/backprop.js";
 import { COSTS } from "../src/network/costs.js";
 import { SerialEngine } from "../src/network/engine.js";
 import { resident } from "../src/network/resident.js";
-import type { Dataset } from "../src/data/dataset.js";
+import type { Arena } from "../src/kernel/arena.js";
 import { gatherRows } from "../src/kernel/gather.js";
+import type { Kernel } from "../src/kernel/kernel.js";
 import { indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
 import { Rng } from "../src/network/rng.js";
 import { kernels, randomNetwork } from "./helpers.js";
@@ -48,60 +49,22 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     const images = Uint8Array.from({ length: count * pixels }, () => (rng.uniform() < 0.25 ? 1 + Math.floor(rng.uniform() * 255) : 0));
     images.fill(0, 3 * pixels, 4 * pixels); // a blank image
     images.fill(255, 5 * pixels, 6 * pixels); // a full one
-    const ds: Dataset = { images, labels: new Uint8Array(count), count, rows: 1, cols: pixels, pixels };
-    const copy = resident(arena, ds);
-    const m = 11;
-    const kp = pairsOf(pixels);
-    const picks = arena.i32(m);
-    for (let i = 0; i < m; i++) picks[i] = (i * 7 + 6) % count;
+    const picks = Array.from({ length: 11 }, (_, i) => (i * 7 + 6) % count);
     picks[1] = 3; // the blank image
     picks[2] = 5; // the full one
-    // what an earlier batch left: a kernel need not overwrite the pairs it does not list
-    const X = arena.f64(m * pixels).fill(-1);
-    const rows: PairIndex = { list: arena.i32(m * kp), count: arena.i32(m), stride: kp };
-    kernel.gatherRows(0, 4, pixels, copy.images, picks, X, 0, pixels, rows); // two blocks, as two threads
-    kernel.gatherRows(4, m, pixels, copy.images, picks, X, 0, pixels, rows);
-    const dense = new Float64Array(m * pixels);
-    gatherRows(0, m, pixels, images, picks, dense, 0, pixels);
-    const want: PairIndex = { list: new Int32Array(m * kp), count: new Int32Array(m), stride: kp };
-    indexRows(0, m, pixels, dense, 0, pixels, want);
-    expect(rows.count).toEqual(want.count);
+    const rows = expectIndexedGather(kernel, arena, images, pixels, picks, 4); // two blocks, as two threads
     expect(rows.count[1]).toBe(0);
-    expect(rows.count[2]).toBe(kp);
-    for (let i = 0; i < m; i++) {
-      const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
-      expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
-      // what the products over pairs read: the listed pairs and an odd last column
-      const read = [...listed].flatMap((q) => [2 * q, 2 * q + 1]);
-      if (pixels % 2) read.push(pixels - 1);
-      for (const p of read) expect(X[i * pixels + p]).toBe(dense[i * pixels + p]);
-    }
+    expect(rows.count[2]).toBe(pairsOf(pixels));
   });
 
   test("rows of 784 bytes with every pattern of nonzero pairs in a block of 16 bytes: the index indexRows makes", () => {
     // block g of the 6 images (49 blocks each) has pair b nonzero when bit b of g mod 256 is set, its ink in either byte
-    const pixels = 784, count = 6, kp = pairsOf(pixels);
+    const pixels = 784, count = 6;
     const images = new Uint8Array(count * pixels);
     for (let g = 0; g < count * 49; g++) {
       for (let b = 0; b < 8; b++) if ((g >> b) & 1) images[16 * g + 2 * b + ((g + b) & 1)] = 1 + ((g * 8 + b) % 255);
     }
-    const ds: Dataset = { images, labels: new Uint8Array(count), count, rows: 1, cols: pixels, pixels };
-    const copy = resident(arena, ds);
-    const picks = arena.i32(count);
-    for (let i = 0; i < count; i++) picks[i] = i;
-    const X = arena.f64(count * pixels);
-    const rows: PairIndex = { list: arena.i32(count * kp), count: arena.i32(count), stride: kp };
-    kernel.gatherRows(0, count, pixels, copy.images, picks, X, 0, pixels, rows);
-    const dense = new Float64Array(count * pixels);
-    gatherRows(0, count, pixels, images, picks, dense, 0, pixels);
-    const want: PairIndex = { list: new Int32Array(count * kp), count: new Int32Array(count), stride: kp };
-    indexRows(0, count, pixels, dense, 0, pixels, want);
-    expect(rows.count).toEqual(want.count);
-    for (let i = 0; i < count; i++) {
-      const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
-      expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
-      for (const q of listed) expect([X[i * pixels + 2 * q], X[i * pixels + 2 * q + 1]]).toEqual([dense[i * pixels + 2 * q], dense[i * pixels + 2 * q + 1]]);
-    }
+    expectIndexedGather(kernel, arena, images, pixels, [0, 1, 2, 3, 4, 5], count);
   });
 
   // with every third batch's images made dense (64% of the pairs nonzero), the first layer takes its dense
@@ -125,3 +88,32 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     });
   });
 });
+
+/** Gathers examples `picks` of `images` with a rows index (in two calls, split at `split`) from a resident copy, and
+ *  checks the index against indexRows of the TypeScript gather's rows, and X where the products over pairs read it
+ *  (the listed pairs and an odd last column; X starts as an earlier batch's -1s, which the rest may keep). */
+function expectIndexedGather(kernel: Kernel, arena: Arena, images: Uint8Array, pixels: number, picks: number[], split: number): PairIndex {
+  const count = images.length / pixels;
+  const m = picks.length;
+  const kp = pairsOf(pixels);
+  const copy = resident(arena, { images, labels: new Uint8Array(count), count, rows: 1, cols: pixels, pixels });
+  const idx = arena.i32(m);
+  idx.set(picks);
+  const X = arena.f64(m * pixels).fill(-1);
+  const rows: PairIndex = { list: arena.i32(m * kp), count: arena.i32(m), stride: kp };
+  kernel.gatherRows(0, split, pixels, copy.images, idx, X, 0, pixels, rows);
+  kernel.gatherRows(split, m, pixels, copy.images, idx, X, 0, pixels, rows);
+  const dense = new Float64Array(m * pixels);
+  gatherRows(0, m, pixels, images, idx, dense, 0, pixels);
+  const want: PairIndex = { list: new Int32Array(m * kp), count: new Int32Array(m), stride: kp };
+  indexRows(0, m, pixels, dense, 0, pixels, want);
+  expect(rows.count).toEqual(want.count);
+  for (let i = 0; i < m; i++) {
+    const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
+    expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
+    const read = [...listed].flatMap((q) => [2 * q, 2 * q + 1]);
+    if (pixels % 2) read.push(pixels - 1);
+    for (const p of read) expect(X[i * pixels + p]).toBe(dense[i * pixels + p]);
+  }
+  return rows;
+}
