@@ -566,20 +566,20 @@
         (br_if $rows6 (i32.lt_s (local.get $i) (local.get $m))))
       (local.set $j (i32.add (local.get $j) (i32.const 6)))
       (br_if $wide (i32.le_s (i32.add (local.get $j) (i32.const 6)) (local.get $n)))))
-      ;; the rest in tiles of 4
-      (block $cols_done
-        (br_if $cols_done (i32.ge_s (local.get $j) (local.get $n)))
-      (loop $cols
-        ;; rows of B past n-1 repeat row n-1 (their results are not stored)
-        (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
-        (local.set $rb1 (select (i32.add (local.get $rb0) (local.get $ldb)) (local.get $rb0)
-          (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
-        (local.set $rb2 (select (i32.add (local.get $rb1) (local.get $ldb)) (local.get $rb1)
-          (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
-        (local.set $rb3 (select (i32.add (local.get $rb2) (local.get $ldb)) (local.get $rb2)
-          (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
-        (local.set $i (i32.const 0))
-        (loop $rows4
+    ;; the rest in tiles of 4
+    (block $cols_done
+      (br_if $cols_done (i32.ge_s (local.get $j) (local.get $n)))
+    (loop $cols
+      ;; rows of B past n-1 repeat row n-1 (their results are not stored)
+      (local.set $rb0 (i32.add (local.get $pb) (i32.mul (local.get $j) (local.get $ldb))))
+      (local.set $rb1 (select (i32.add (local.get $rb0) (local.get $ldb)) (local.get $rb0)
+        (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+      (local.set $rb2 (select (i32.add (local.get $rb1) (local.get $ldb)) (local.get $rb1)
+        (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n))))
+      (local.set $rb3 (select (i32.add (local.get $rb2) (local.get $ldb)) (local.get $rb2)
+        (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n))))
+      (local.set $i (i32.const 0))
+      (loop $rows4
         (local.set $ra (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
         (local.set $l0 (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
         (local.set $end (i32.add (local.get $l0)
@@ -642,8 +642,8 @@
             (f64.store (i32.add (local.get $cp) (local.get $o3)) (f64x2.extract_lane 1 (local.get $c2)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $rows4 (i32.lt_s (local.get $i) (local.get $m))))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $cols (i32.lt_s (local.get $j) (local.get $n))))))
 
   ;; A is (k, m), B is (k, n) with a columns index -> C (m, n) = beta·C + alpha·Aᵀ·B
   ;; over B's nonzero pairs of columns only (pairs.ts: pl lists for each pair q
