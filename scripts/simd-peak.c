@@ -2,7 +2,11 @@
  * performance notes: GFLOP/s of 128-bit double multiply + add (what the
  * mul-add variant compiles to), of 128-bit fused multiply-add (the fma
  * variant) and, for scale, of 256-bit FMA (what OpenBLAS uses), each on
- * independent accumulators with no memory traffic, on one core.
+ * independent accumulators with no memory traffic, on one core. Then the
+ * clock (a chain of dependent integer adds, one a cycle: a VM's /proc/cpuinfo
+ * shows only the nominal figure) and the cycles of one 128-bit FMA's latency
+ * (one accumulator, each step waiting for the last), to compare a kernel
+ * loop's time per step with what its chains of multiply-adds allow.
  *
  *   gcc -O2 -ffp-contract=off -o /tmp/simd-peak scripts/simd-peak.c && /tmp/simd-peak
  *
@@ -50,6 +54,16 @@ static double now(void) {
 PEAK(mul_add_128, "avx", __m128d, _mm_set1_pd, _mm_add_pd, MUL_ADD_128, _mm_cvtsd_f64, 7, 7)
 PEAK(fma_128, "fma", __m128d, _mm_set1_pd, _mm_add_pd, FMA_128, _mm_cvtsd_f64, 14, 1)
 PEAK(fma_256, "avx2,fma", __m256d, _mm256_set1_pd, _mm256_add_pd, FMA_256, _mm256_cvtsd_f64, 14, 1)
+PEAK(fma_chain, "fma", __m128d, _mm_set1_pd, _mm_add_pd, FMA_128, _mm_cvtsd_f64, 1, 1)
+
+/* GHz: STEPS steps of 4 dependent integer adds (1 cycle each on x86-64) */
+static double clock_ghz(void) {
+  long x = 1;
+  double t = now();
+  for (long s = 0; s < STEPS; s++) __asm__ volatile("add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0" : "+r"(x));
+  t = now() - t;
+  return 4.0 * STEPS / t / 1e9 + (x == 42) * 1e-12;
+}
 
 static double run(const char *what, double (*f)(void), int lanes, int accumulators) {
   double t = now();
@@ -66,6 +80,13 @@ int main(void) {
     r += run("128-bit mul + add", mul_add_128, 2, 7);
     if (__builtin_cpu_supports("fma")) r += run("128-bit fma", fma_128, 2, 14);
     if (__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2")) r += run("256-bit fma", fma_256, 4, 14);
+    double ghz = clock_ghz();
+    printf("%-22s %5.2f GHz\n", "clock", ghz);
+    if (__builtin_cpu_supports("fma")) {
+      double t = now();
+      r += fma_chain();
+      printf("%-22s %5.2f cycles\n", "128-bit fma latency", (now() - t) * ghz * 1e9 / STEPS);
+    }
   }
   return r == 0.5; /* never: keeps r live */
 }
