@@ -41,8 +41,9 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     expect(resident(arena, ds)).toBe(copy); // one copy per arena
   });
 
-  // 784 bytes a row (49 blocks of 16) and 37 (2 blocks and 5 bytes: pairs listed one at a time, an odd last byte)
-  test.each([784, 37])("rows of %i bytes: the index made with the rows is the one indexRows makes from them", (pixels) => {
+  // 784 bytes a row (49 blocks of 16), 37 (2 blocks and 5 bytes: pairs listed one at a time, an odd last byte), one
+  // block, one block and a pair, less than a block, a single byte
+  test.each([784, 37, 16, 18, 3, 1])("rows of %i bytes: the index made with the rows is the one indexRows makes from them", (pixels) => {
     const count = 40;
     const rng = new Rng(pixels);
     // mostly zeros, as images are: runs of ink, single bytes, pairs with one zero byte
