@@ -24,16 +24,16 @@ const KERNELS: [string, () => { arena: Arena; kernel: Kernel }][] = [
 
 async function run(
   makeKernel: (typeof KERNELS)[number][1], threads: number, sizes: number[], batchSize: number,
-  lambda = 0, costName: "quadratic" | "cross-entropy" = "quadratic", epochs = 2, way?: number,
+  lambda = 0, costName: "quadratic" | "cross-entropy" = "quadratic", epochs = 2, way?: number, training = split.training,
 ) {
   const { arena, kernel } = makeKernel();
   const rng = new Rng(3);
   const network = new Network(sizes, arena);
   network.initialise("large", rng);
   const cost = COSTS[costName];
-  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [split.training, split.test], way });
+  const engine = await createEngine({ kernel, network, cost, batchSize, arena, threads, datasets: [training, split.test], way });
   try {
-    const result = await sgd(engine, { training: split.training, evaluation: split.test },
+    const result = await sgd(engine, { training, evaluation: split.test },
       { epochs, batchSize, eta: costName === "quadratic" ? 3.0 : 0.5, lambda, cost, monitor: new Set(["eval-cost"]) }, rng, () => {});
     return { result, network, threads: engine.threads };
   } finally {
@@ -58,6 +58,22 @@ describe.each(KERNELS)("threaded training with the %s kernel", (_name, makeKerne
       // evaluation sums its cost in fixed blocks, whichever thread scores them
       expect(many.result.epochs.map((e: { evalCost?: number }) => e.evalCost)).toEqual(one.result.epochs.map((e: { evalCost?: number }) => e.evalCost));
     }
+  });
+
+  // 60% of the images made dense (64% of their pairs nonzero): mini-batches fall on both sides of the first layer's
+  // choice between its products over pairs and its dense ones (which need whole rows of X: a wasm gather writes
+  // only the listed pairs otherwise); each thread of a team gathers into its own X and must choose as one thread does
+  it("with mini-batches dense and sparse by turns, 2 threads give one thread's weights bit for bit", async () => {
+    const rng = new Rng(11);
+    const { pixels } = split.training;
+    const images = Uint8Array.from(split.training.images);
+    for (let e = 0; e < split.training.count; e++) {
+      if (rng.uniform() < 0.6) for (let p = 0; p < pixels; p++) images[e * pixels + p] = rng.uniform() < 0.4 ? 1 + Math.floor(rng.uniform() * 255) : 0;
+    }
+    const mixed = { ...split.training, images };
+    const one = await run(makeKernel, 1, [784, 30, 10], 10, 0, "quadratic", 1, undefined, mixed);
+    const many = await run(makeKernel, 2, [784, 30, 10], 10, 0, "quadratic", 1, TEAM, mixed);
+    many.network.weights.forEach((w: Float64Array, l: number) => expect(w).toEqual(one.network.weights[l]));
   });
 
   // the engine trains whichever way is fastest at the time (mode-chooser.ts): each must be one thread's arithmetic
