@@ -331,11 +331,13 @@
   ;; them, and their number returned; X (px) gets those pairs / 255 and an
   ;; odd last byte, as scale_bytes computes them, and nothing else: the
   ;; products over pairs read no other element, and an unwritten pair keeps
-  ;; whatever an earlier batch left (gather.ts). Measured against converting
-  ;; every byte and listing pairs one by one (784-30-10 mini-batch 10): the
-  ;; gather 23-25 -> 16-17 ms an epoch, the same weights.
+  ;; whatever an earlier batch left (kernel.ts, gatherRows). Measured against
+  ;; converting every byte and listing pairs one by one (784-30-10 mini-batch
+  ;; 10): the gather 23-27 -> 15-17 ms an epoch, the same weights. The 8
+  ;; entries stored a step stay in the row's list: before a whole step, count
+  ;; ≤ q, and q + 8 ≤ n/2 ≤ stride.
   (func $pairs_of_bytes (param $n i32) (param $pb i32) (param $px i32) (param $pl i32) (param $ptab i32) (result i32)
-    (local $end i32) (local $v v128) (local $h v128) (local $hi v128) (local $lo v128) (local $c v128)
+    (local $end i32) (local $h v128) (local $hi v128) (local $lo v128) (local $c v128)
     (local $q i32) (local $bits i32) (local $count i32) (local $at i32) (local $t i32)
     (local.set $hi (f64x2.splat (f64.const 0x1.0101010101p-8)))
     (local.set $lo (f64x2.splat (f64.const 0x1.0101010101010p-56)))
