@@ -62,7 +62,7 @@ static double clock_ghz(void) {
   double t = now();
   for (long s = 0; s < STEPS; s++) __asm__ volatile("add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0" : "+r"(x));
   t = now() - t;
-  return 4.0 * STEPS / t / 1e9 + (x == 42) * 1e-12;
+  return 4.0 * STEPS / t / 1e9;
 }
 
 static double run(const char *what, double (*f)(void), int lanes, int accumulators) {
