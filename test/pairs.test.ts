@@ -10,6 +10,8 @@ import { Rng } from "../src/network/rng.js";
 import { loadMnist } from "../src/data/mnist.js";
 import { Backprop, Workspace } from "../src/network/backprop.js";
 import { COSTS } from "../src/network/costs.js";
+import { Arena } from "../src/kernel/arena.js";
+import { createWasmKernel, WIDE_UPDATE_TILES, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
 import { kernels, randomNetwork } from "./helpers.js";
 
 /** (rows, cols) of sparse data: about `density` of the elements nonzero, some -0. */
@@ -25,9 +27,17 @@ const SHAPES: [number, number, number][] = [
   // m, n (units), k (inputs)
   [1, 1, 1], [1, 4, 2], [3, 5, 7], [10, 30, 784], [7, 15, 33], [2, 9, 10], [13, 8, 17], [10, 100, 64], [5, 3, 6], [4, 11, 1],
   [3, 6, 9], [2, 7, 12], [6, 12, 40], // the forward product's tiles of 6 units: whole, and one left over
+  [3, 10, 9], [4, 18, 20], [5, 27, 33], [2, 20, 6], // the update's tiles of 10 units: whole, and a last one shifted
 ];
 
-describe.each(kernels())("pairs, $name kernel", ({ kernel, arena }) => {
+// and the wasm update with the tiles another runtime takes (wasm.ts: WIDE_UPDATE_TILES), so each Node tests both
+const otherTiles = wasmVariants().map((variant) => {
+  const arena = new Arena();
+  const name = `wasm ${variant}, update tiles of ${WIDE_UPDATE_TILES ? 8 : 10}`;
+  return { name, kernel: createWasmKernel(arena.memory, wasmModule(variant), !WIDE_UPDATE_TILES), arena };
+});
+
+describe.each([...kernels(), ...otherTiles])("pairs, $name kernel", ({ kernel, arena }) => {
   test.each(SHAPES)("forward and update over sparse X equal the dense products: m %i, n %i, k %i", (m, n, k) => {
     const rng = new Rng(m * 1000 + n * 10 + k);
     for (const density of [0, 0.05, 0.2, 0.6, 1]) {

@@ -46,7 +46,10 @@
 ;; mini-batch from bytes.
 ;;
 ;; Tile sizes fit x64's 16 xmm registers (V8 keeps one as scratch): 8 f64x2
-;; accumulators plus the operand vectors of one step, so nothing spills.
+;; accumulators plus the operand vectors of one step, so nothing spills. The
+;; update's tiles of 10 (14 registers) fit too on Node 22 and later; Node 20's
+;; V8 loads all five δ vectors of a step first and spills two accumulators,
+;; so the caller asks for them only on later runtimes (src/kernel/wasm.ts).
 
 (module
   (memory (import "env" "memory") 1 16384 shared)
@@ -656,7 +659,9 @@
   ;; the first layer, W = beta·W + alpha·Δᵀ·X. Each element is gemm_atb's one
   ;; accumulator, in increasing p, with the steps of zero elements left out,
   ;; and the same finish: C has gemm_atb's bits. A tile is 8 rows of C × one
-  ;; pair; the last tile is shifted up to end at row m-1 and stores only its
+  ;; pair, or with `wide` 10 where that computes no more rows (m = 30: 3 tiles,
+  ;; not 4 with 2 rows done twice; a step loads 7 vectors for 10 multiply-adds,
+  ;; not 6 for 8); the last tile is shifted up to end at row m-1 and stores only its
   ;; new rows (m < 8 goes a row at a time). A pair that no row of B touches
   ;; has s = +0: with beta = 1 and alpha < 0 its C stays as it is, bit for
   ;; bit, and it is skipped. When n is odd, the last column is gemm_atb's.
@@ -667,18 +672,24 @@
     (param $pl i32) (param $stride i32) (param $pn i32)
     (param $beta f64)
     (param $pc i32) (param $ldc i32)
+    (param $wide i32)
     (local $i i32) (local $it i32) (local $first i32) (local $skip i32) (local $over i32)
     (local $q i32) (local $np i32) (local $cnt i32) (local $l0 i32) (local $l i32) (local $end i32)
     (local $pA i32) (local $pbq i32) (local $cq i32) (local $cp i32)
     (local $va v128) (local $vb v128) (local $a v128) (local $b v128) (local $xe v128) (local $xo v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
-    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128) (local $c8 v128) (local $c9 v128)
+    (local $ten i32)
     (if (i32.le_s (local.get $m) (i32.const 0)) (then (return)))
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
     (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    ;; tiles of 10 rows when wide (the caller's choice) and they compute no more rows than tiles of 8 would
+    (local.set $ten (i32.and (i32.and (local.get $wide) (i32.ge_s (local.get $m) (i32.const 10)))
+      (i32.le_s (i32.mul (i32.div_u (i32.add (local.get $m) (i32.const 9)) (i32.const 10)) (i32.const 10))
+        (i32.and (i32.add (local.get $m) (i32.const 7)) (i32.const -8)))))
     (local.set $np (i32.shr_u (local.get $n) (i32.const 1)))
     (local.set $va (f64x2.splat (local.get $alpha)))
     (local.set $vb (f64x2.splat (local.get $beta)))
@@ -705,6 +716,119 @@
               (local.set $pbq (i32.add (local.get $pb) (i32.shl (local.get $q) (i32.const 4))))
               (local.set $cq (i32.add (local.get $pc) (i32.shl (local.get $q) (i32.const 4))))
               (local.set $i (i32.const 0))
+              (block $tiles_done
+                (if (local.get $ten) (then
+                  (loop $tiles10
+                    ;; as the tiles of 8 below, with 10 rows: δ in five loads of two units
+                    (local.set $it (select (local.get $i) (i32.sub (local.get $m) (i32.const 10))
+                      (i32.le_s (i32.add (local.get $i) (i32.const 10)) (local.get $m))))
+                    (local.set $first (i32.sub (local.get $i) (local.get $it)))
+                    (local.set $c0 (v128.const i64x2 0 0))
+                    (local.set $c1 (v128.const i64x2 0 0))
+                    (local.set $c2 (v128.const i64x2 0 0))
+                    (local.set $c3 (v128.const i64x2 0 0))
+                    (local.set $c4 (v128.const i64x2 0 0))
+                    (local.set $c5 (v128.const i64x2 0 0))
+                    (local.set $c6 (v128.const i64x2 0 0))
+                    (local.set $c7 (v128.const i64x2 0 0))
+                    (local.set $c8 (v128.const i64x2 0 0))
+                    (local.set $c9 (v128.const i64x2 0 0))
+                    (local.set $l (local.get $l0))
+                    (block $rows_done
+                      (br_if $rows_done (i32.ge_u (local.get $l) (local.get $end)))
+                      (loop $entries
+                        (local.set $pA (i32.load (local.get $l)))
+                        (local.set $xe (v128.load64_splat (i32.add (local.get $pbq) (i32.mul (local.get $pA) (local.get $ldb)))))
+                        (local.set $xo (v128.load64_splat offset=8 (i32.add (local.get $pbq) (i32.mul (local.get $pA) (local.get $ldb)))))
+                        (local.set $pA (i32.add (i32.add (local.get $pa) (i32.shl (local.get $it) (i32.const 3)))
+                          (i32.mul (local.get $pA) (local.get $lda))))
+                        (local.set $b (v128.load offset=0 (local.get $pA)))
+                        (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (local.get $xe) (local.get $b))))
+                        (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (local.get $xo) (local.get $b))))
+                        (local.set $b (v128.load offset=16 (local.get $pA)))
+                        (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (local.get $xe) (local.get $b))))
+                        (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (local.get $xo) (local.get $b))))
+                        (local.set $b (v128.load offset=32 (local.get $pA)))
+                        (local.set $c4 (f64x2.add (local.get $c4) (f64x2.mul (local.get $xe) (local.get $b))))
+                        (local.set $c5 (f64x2.add (local.get $c5) (f64x2.mul (local.get $xo) (local.get $b))))
+                        (local.set $b (v128.load offset=48 (local.get $pA)))
+                        (local.set $c6 (f64x2.add (local.get $c6) (f64x2.mul (local.get $xe) (local.get $b))))
+                        (local.set $c7 (f64x2.add (local.get $c7) (f64x2.mul (local.get $xo) (local.get $b))))
+                        (local.set $b (v128.load offset=64 (local.get $pA)))
+                        (local.set $c8 (f64x2.add (local.get $c8) (f64x2.mul (local.get $xe) (local.get $b))))
+                        (local.set $c9 (f64x2.add (local.get $c9) (f64x2.mul (local.get $xo) (local.get $b))))
+                        (local.set $l (i32.add (local.get $l) (i32.const 4)))
+                        (br_if $entries (i32.lt_u (local.get $l) (local.get $end)))))
+                    (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c0) (local.get $c1)))
+                    (local.set $c1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c0) (local.get $c1)))
+                    (local.set $c0 (local.get $a))
+                    (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c2) (local.get $c3)))
+                    (local.set $c3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c2) (local.get $c3)))
+                    (local.set $c2 (local.get $a))
+                    (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c4) (local.get $c5)))
+                    (local.set $c5 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c4) (local.get $c5)))
+                    (local.set $c4 (local.get $a))
+                    (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c6) (local.get $c7)))
+                    (local.set $c7 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c6) (local.get $c7)))
+                    (local.set $c6 (local.get $a))
+                    (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c8) (local.get $c9)))
+                    (local.set $c9 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c8) (local.get $c9)))
+                    (local.set $c8 (local.get $a))
+                    (local.set $cp (i32.add (local.get $cq) (i32.mul (local.get $it) (local.get $ldc))))
+                    (if (i32.or (local.get $over) (local.get $first))
+                      (then
+                        (if (i32.le_u (local.get $first) (i32.const 0)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c0))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 1)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c1))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 2)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c2))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 3)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c3))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 4)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c4))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 5)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c5))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 6)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c6))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 7)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c7))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 8)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c8))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (if (i32.le_u (local.get $first) (i32.const 9)) (then
+                          (call $atb_finish_row (local.get $cp) (local.get $over) (local.get $va) (local.get $vb) (local.get $c9)))))
+                      (else
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c0))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c1))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c2))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c3))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c4))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c5))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c6))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c8))))
+                        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                        (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c9))))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 10)))
+                    (br_if $tiles10 (i32.lt_s (local.get $i) (local.get $m))))
+                  (br $tiles_done)))
               (loop $tiles
                 ;; the tile's first row, and how many of its rows an earlier tile wrote
                 (local.set $it (select (local.get $i) (i32.sub (local.get $m) (i32.const 8))
@@ -807,7 +931,7 @@
                 (v128.store (local.get $cp) (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7))))
                   ))))
                 (local.set $i (i32.add (local.get $i) (i32.const 8)))
-                (br_if $tiles (i32.lt_s (local.get $i) (local.get $m)))))
+                (br_if $tiles (i32.lt_s (local.get $i) (local.get $m))))))
             (local.set $q (i32.add (local.get $q) (i32.const 1)))
             (br_if $pairs (i32.lt_u (local.get $q) (local.get $np)))))))
     (if (i32.and (local.get $n) (i32.const 1)) (then
@@ -862,6 +986,12 @@
       (v128.store (local.get $cp) (if (result v128) (local.get $over)
         (then (f64x2.mul (local.get $va) (local.get $c7)))
         (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c7)))))))))
+
+  ;; One row of a tile of $gemm_atb_pairs into C at cp, as $atb_finish8 finishes each.
+  (func $atb_finish_row (param $cp i32) (param $over i32) (param $va v128) (param $vb v128) (param $c v128)
+    (v128.store (local.get $cp) (if (result v128) (local.get $over)
+      (then (f64x2.mul (local.get $va) (local.get $c)))
+      (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (local.get $cp))) (f64x2.mul (local.get $va) (local.get $c)))))))
 
   ;; $gemm_atb_pairs a row of C at a time (m < 8); byte strides, counts as there.
   (func $atb_pairs_rows
