@@ -22,6 +22,12 @@ const EDGES = [
   1.03972077084, -1.03972077084, 708, -708, 708.0000000001, -708.0000000001, 709.782712893384, 709.7827128933841, 709.79,
   -708.39641853226, -708.4, -720, -745.1332191019411, -745.1332191019412, -745.2, -1000, 1000, 2 ** -28, 2 ** -29,
   -(2 ** -29), 1e-300, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, NaN, Infinity, -Infinity,
+  // by their bits: the top of 0x3fd62e42·· (above ln2/2 = 0x3fd62e42fefa39ef, yet fdlibm's k = 0 case), the bottom
+  // of 0x3fd62e43··, and either side of 2^-28 (0x3e300000··, below which exp(x) is 1 + x)
+  ...[0x3fd62e42ffffffffn, 0x3fd62e42fefa39f0n, 0x3fd62e4300000000n, 0x3e2fffffffffffffn, 0x3e30000000000001n].flatMap((bits) => {
+    const x = new Float64Array(new BigUint64Array([bits]).buffer)[0];
+    return [x, -x];
+  }),
 ];
 
 describe("the wasm exp", () => {
