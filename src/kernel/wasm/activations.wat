@@ -10,7 +10,8 @@
 ;; The lanes take that path when both are in its usual range (2^-28 ≤ |x| ≤
 ;; 708, so 2^k and the result are normal numbers, and x ≠ 1; k = 0 up to
 ;; ln2/2); otherwise each lane goes through $exp, the whole algorithm one
-;; value at a time, special cases and all. test/activations.test.ts compares both with Math.exp.
+;; value at a time, special cases and all. test/activations.test.ts compares
+;; both with Math.exp.
 ;; No step here has the form the fma build rewrites (build-wasm.mjs): this
 ;; module is assembled as written, for every runtime.
 
@@ -100,8 +101,9 @@
     ;; k = trunc(x/ln2 ± 1/2), the sign of x's (for 1 ≤ |k| ≤ 1021 this is fdlibm's k in both of its cases)
     (local.set $kf (f64x2.trunc (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (global.get $invln2)))
       (v128.or (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)) (f64x2.splat (f64.const 0.5))))))
-    ;; and k = +0 where |x| ≤ ln2/2, fdlibm's k = 0 case: there hi = x, lo = +0, and lo − r·c/(2 − c) − hi is its
-    ;; r·c/(c − 2) − x to the bit (negating a divisor negates the quotient exactly), 2^0 = 1
+    ;; and k = +0 in fdlibm's k = 0 case (|x|'s high word at most 0x3fd62e42, its test for |x| ≤ ln2/2): there hi = x,
+    ;; lo = +0, and lo − r·c/(2 − c) − hi is its r·c/(c − 2) − x to the bit (negating a divisor negates the quotient
+    ;; exactly); 2^0 = 1
     (local.set $kf (v128.and (local.get $kf) (f64x2.ge (local.get $ax) (v128.const i64x2 0x3fd62e4300000000 0x3fd62e4300000000))))
     (local.set $hi (f64x2.sub (local.get $x) (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2hi)))))
     (local.set $lo (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2lo))))
