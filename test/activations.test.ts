@@ -7,6 +7,7 @@ import { Arena } from "../src/kernel/arena.js";
 import type { Kernel } from "../src/kernel/kernel.js";
 import { createWasmKernel, wasmModule, wasmVariants } from "../src/kernel/wasm.js";
 import { createWasmActivations } from "../src/kernel/wasm-activations.js";
+import { sumRows } from "../src/kernel/elementwise.js";
 import { sigmoid } from "../src/layers/activations.js";
 import { parseLayers } from "../src/layers/spec.js";
 import { Backprop, convKernelFor, Workspace } from "../src/network/backprop.js";
@@ -93,6 +94,44 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
     }
   });
 
+  test("its backward step is the TypeScript step's, bit for bit: odd widths, row strides, edge values", () => {
+    const backward = kernel.activationBackward?.("sigmoid");
+    expect(backward).toBeDefined();
+    const rng = new Rng(12);
+    const [m, ldd, lda] = [6, 37, 41];
+    const A = arena.f64(m * lda + 2);
+    const D = arena.f64(m * ldd + 5);
+    const edges = [0, -0, 1, -1, 0.5, Number.NaN, Infinity, -Infinity, 1e-300, 1 - 2 ** -53];
+    for (const n of [33, 32, 1, 2, 7, 30]) {
+      for (let i = 0; i < A.length; i++) A[i] = i % 5 === 0 ? edges[i % edges.length] : rng.uniform();
+      for (let i = 0; i < D.length; i++) D[i] = i % 7 === 0 ? edges[(i * 3) % edges.length] : rng.uniform() - 0.5;
+      const want = D.slice();
+      backward!(m, n, D, 5, ldd, A, 2, lda);
+      sigmoid.backward(m, n, want, 5, ldd, A, 2, lda);
+      for (let i = 0; i < D.length; i++) expect(Object.is(D[i], want[i]), `n ${n}, element ${i}: ${D[i]} against ${want[i]}`).toBe(true);
+    }
+  });
+
+  test("its column sums (BP3) are the TypeScript sumRows's, bit for bit: every alpha/beta form, -0, NaN, no rows", () => {
+    const bp3 = kernel.sumRows;
+    expect(bp3).toBeDefined();
+    const rng = new Rng(13);
+    const ld = 23;
+    const D = arena.f64(12 * ld + 3);
+    const v = arena.f64(24);
+    for (const [m, n] of [[10, 21], [10, 20], [1, 1], [3, 2], [0, 5], [12, 7]] as const) {
+      for (const [alpha, beta] of [[-0.3, 1], [1, 0], [0.5, 0.99], [-2, 0]] as const) {
+        for (let i = 0; i < D.length; i++) D[i] = i % 11 === 0 ? -0 : (rng.uniform() - 0.5) * 10;
+        D[3 + ld + 4] = Number.NaN;
+        for (let j = 0; j < v.length; j++) v[j] = beta === 0 && j % 3 === 0 ? Number.NaN : rng.uniform(); // beta = 0: not read
+        const want = v.slice();
+        bp3!(m, n, alpha, D, 3, ld, beta, v, 2);
+        sumRows(m, n, alpha, D, 3, ld, beta, want, 2);
+        for (let j = 0; j < v.length; j++) expect(Object.is(v[j], want[j]), `m ${m}, n ${n}, alpha ${alpha}, beta ${beta}, v[${j}]`).toBe(true);
+      }
+    }
+  });
+
   test.each([
     ["784-20-10 (fully connected)", () => randomNetwork([784, 20, 10], arena, 6), COSTS.quadratic],
     ["a sigmoid conv-pool layer, fc, softmax", () => {
@@ -100,8 +139,8 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
       net.initialise("network3", new Rng(6));
       return net;
     }, COSTS["log-likelihood"]],
-  ] as const)("training %s with it gives the weights of training with the TypeScript step", (_name, make, cost) => {
-    const withoutIt: Kernel = { ...kernel, activationForward: undefined };
+  ] as const)("training %s with its steps gives the weights of training with the TypeScript steps", (_name, make, cost) => {
+    const withoutIt: Kernel = { ...kernel, activationForward: undefined, activationBackward: undefined, sumRows: undefined };
     const train = (k: Kernel) => {
       const net = make();
       const ws = new Workspace(net, 10, arena);

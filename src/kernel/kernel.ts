@@ -18,6 +18,10 @@ export type KernelVariant = "mul-add" | "fma";
 
 /** Z (m, n) at z, row stride ldz; b (n) at bo -> Z = f(s·Z + b) in place, f an activation. */
 export type ActivationStep = (m: number, n: number, Z: Float64Array, z: number, ldz: number, b: Float64Array, bo: number, s: number) => void;
+/** D (m, n) at d, row stride ldd ∘= f'(z), with A (m, n) at a, row stride lda, the activations f(z). */
+export type ActivationBackStep = (m: number, n: number, D: Float64Array, d: number, ldd: number, A: Float64Array, a: number, lda: number) => void;
+/** v (n) at vo = alpha·s (beta = 0) or beta·v + alpha·s, s the sums of D's m rows (stride ldd, from d) from +0 in row order. */
+export type SumRows = (m: number, n: number, alpha: number, D: Float64Array, d: number, ldd: number, beta: number, v: Float64Array, vo: number) => void;
 
 export interface Kernel {
   readonly name: KernelName;
@@ -53,6 +57,9 @@ export interface Kernel {
   // its name) with the very same bits, where the kernel has a faster one: the
   // wasm kernel's sigmoid.
   activationForward?(name: string): ActivationStep | undefined;
+  // And its backward step (f.backward), likewise; and BP3's column sums (elementwise.ts's sumRows).
+  activationBackward?(name: string): ActivationBackStep | undefined;
+  sumRows?: SumRows;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of
   // examples idx[i] of images (pixels each) / 255, exactly. Given a rows

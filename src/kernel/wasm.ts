@@ -105,6 +105,8 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
     name: "wasm",
     variant,
     activationForward: activations.forward,
+    activationBackward: activations.backward,
+    sumRows: activations.sumRows,
 
     // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ
     gemmABt(m, n, k, A, a, lda, B, b, ldb, C, c, ldc) {

@@ -8,7 +8,7 @@
 // own split by examples, and its derivative only ever appears cancelled
 // inside the log-likelihood cost's δᴸ = a − y (see costs.ts).
 
-import type { ActivationStep, Kernel } from "../kernel/kernel.js";
+import type { ActivationBackStep, ActivationStep, Kernel } from "../kernel/kernel.js";
 
 export type ActivationName = "sigmoid" | "tanh" | "relu" | "linear" | "softmax";
 
@@ -144,4 +144,9 @@ export const ACTIVATIONS: Record<ActivationName, Activation> = { sigmoid, tanh, 
 /** f's forward step as `kernel` runs it: the kernel's own where it has one (the same bits), else f's loop. */
 export function forwardOn(kernel: Kernel, f: Activation): ActivationStep {
   return kernel.activationForward?.(f.name) ?? f.forward.bind(f);
+}
+
+/** f's backward step as `kernel` runs it, likewise. */
+export function backwardOn(kernel: Kernel, f: Activation): ActivationBackStep {
+  return kernel.activationBackward?.(f.name) ?? f.backward.bind(f);
 }

@@ -10,7 +10,7 @@
 // below's maps (src/kernel/conv.ts keeps every element the same under any split).
 import type { Alloc } from "../kernel/arena.js";
 import { convOut, poolOut, type ConvShape, type PoolShape } from "../kernel/conv.js";
-import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
+import { ACTIVATIONS, backwardOn, forwardOn, type Activation } from "./activations.js";
 import type { InitName, Layer, LayerIO, Ops, Shape, Step, StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
 
@@ -92,7 +92,7 @@ export class ConvPool implements Layer {
     }];
   }
 
-  backward({ conv }: Ops, ctx: StepContext, io: LayerIO, _training: boolean): Step[] {
+  backward({ gemm, conv }: Ops, ctx: StepContext, io: LayerIO, _training: boolean): Step[] {
     const { dZ, arg, work } = need(io);
     const { weight: K } = this;
     const D = io.delta;
@@ -106,6 +106,7 @@ export class ConvPool implements Layer {
     }];
     if (!io.below) return steps;
     const { delta: Din, activation: g } = io.below;
+    const derive = backwardOn(gemm, g);
     const { C, H, W } = this.inShape;
     const plane = H * W;
     steps.push({
@@ -116,7 +117,7 @@ export class ConvPool implements Layer {
       run: (c0, c1, t) => {
         const m = ctx.m;
         conv.convInputGrad(this.shape(m), dZ, K, Din, c0, c1, work[t]);
-        g.backward(m, (c1 - c0) * plane, Din, c0 * plane, C * plane, io.input, c0 * plane, C * plane);
+        derive(m, (c1 - c0) * plane, Din, c0 * plane, C * plane, io.input, c0 * plane, C * plane);
       },
     });
     return steps;

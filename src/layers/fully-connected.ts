@@ -13,7 +13,7 @@
 import type { Alloc } from "../kernel/arena.js";
 import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
 import { pairsOf, sparseRows } from "../kernel/pairs.js";
-import { ACTIVATIONS, forwardOn, type Activation } from "./activations.js";
+import { ACTIVATIONS, backwardOn, forwardOn, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
 import { blockEdge, type InitName, type Layer, type LayerIO, type Ops, type Shape, type Step, type StepContext } from "./layer.js";
 import type { LayerSpec } from "./spec.js";
@@ -128,6 +128,7 @@ export class FullyConnected implements Layer {
     const { input, delta: D } = io;
     const { delta: Din, activation: g } = io.below;
     const mask = training && p > 0 ? need(io, "mask").mask : undefined;
+    const derive = backwardOn(kernel, g);
     const reads = [{ buffer: D, all: true }, { buffer: W, all: false }, { buffer: input, all: false }];
     if (mask) reads.push({ buffer: mask, all: false });
     return [{
@@ -139,7 +140,7 @@ export class FullyConnected implements Layer {
         kernel.gemmAB(m, c1 - c0, nOut, D, 0, nOut, W, c0, nIn, Din, c0, nIn); // BP2
         if (mask) mulInto(m, c1 - c0, Din, c0, nIn, mask, c0, nIn);
         else if (!training && p > 0) scale(m, c1 - c0, 1 - p, Din, c0, nIn);
-        g.backward(m, c1 - c0, Din, c0, nIn, input, c0, nIn);
+        derive(m, c1 - c0, Din, c0, nIn, input, c0, nIn);
       },
     }];
   }
@@ -149,6 +150,7 @@ export class FullyConnected implements Layer {
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     const D = io.delta;
     const pairs = io.pairs;
+    const bp3 = kernel.sumRows ?? sumRows;
     if (io.below) {
       // Split as the backward step is, by W's columns: each thread updates the columns it has just read, so no
       // barrier is needed between the two (the row split needed one, the weights' last read being by columns).
@@ -161,7 +163,7 @@ export class FullyConnected implements Layer {
           const m = ctx.m;
           const step = -ctx.eta / m;
           kernel.gemmAtB(nOut, c1 - c0, m, step, D, 0, nOut, A, c0, nIn, ctx.decay, W, c0, nIn); // BP4
-          if (c0 === 0) sumRows(m, nOut, step, D, 0, nOut, 1, b, 0); // BP3
+          if (c0 === 0) bp3(m, nOut, step, D, 0, nOut, 1, b, 0); // BP3
         },
       }];
     }
@@ -187,7 +189,7 @@ export class FullyConnected implements Layer {
         } else {
           kernel.gemmAtB(r1 - r0, nIn, m, step, D, r0, nOut, A, 0, nIn, ctx.decay, W, r0 * nIn, nIn); // BP4
         }
-        sumRows(m, r1 - r0, step, D, r0, nOut, 1, b, r0); // BP3
+        bp3(m, r1 - r0, step, D, r0, nOut, 1, b, r0); // BP3
       },
     }];
   }
@@ -196,7 +198,7 @@ export class FullyConnected implements Layer {
     const { nIn, nOut } = this;
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     kernel.gemmAtB(nOut, nIn, m, 1, io.delta, 0, nOut, A, 0, nIn, beta, nablaW, 0, nIn);
-    sumRows(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
+    (kernel.sumRows ?? sumRows)(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
   }
 }
 

@@ -183,6 +183,84 @@
         (f64.store (local.get $pz) (f64.div (f64.const 1) (f64.add (f64.const 1)
           (call $exp (f64.neg (f64.add (f64.mul (local.get $s) (f64.load (local.get $pz))) (local.get $b))))))))))
 
+  ;; D (m, n) at pd, row stride ldd; A (m, n) at pa, row stride lda -> D = D·(A·(1 − A)), the sigmoid's
+  ;; backward step (σ' read off a = σ(z)) with the TypeScript loop's operations
+  (func (export "sigmoid_backward") (param $m i32) (param $n i32) (param $pd i32) (param $ldd i32) (param $pa i32) (param $lda i32)
+    (local $i i32) (local $j i32) (local $dr i32) (local $ar i32) (local $pairs i32) (local $one v128) (local $y v128) (local $ys f64)
+    (local.set $ldd (i32.shl (local.get $ldd) (i32.const 3)))
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $pairs (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))) ;; bytes of whole pairs a row
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $i (i32.const 0))
+    (block $rows_done
+      (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
+      (loop $rows
+        (local.set $dr (i32.add (local.get $pd) (i32.mul (local.get $i) (local.get $ldd))))
+        (local.set $ar (i32.add (local.get $pa) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.ge_s (local.get $j) (local.get $pairs)))
+          (loop $cols
+            (local.set $y (v128.load (i32.add (local.get $ar) (local.get $j))))
+            (v128.store (i32.add (local.get $dr) (local.get $j)) (f64x2.mul (v128.load (i32.add (local.get $dr) (local.get $j)))
+              (f64x2.mul (local.get $y) (f64x2.sub (local.get $one) (local.get $y)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br_if $cols (i32.lt_s (local.get $j) (local.get $pairs)))))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $ys (f64.load (i32.add (local.get $ar) (local.get $pairs))))
+            (f64.store (i32.add (local.get $dr) (local.get $pairs)) (f64.mul (f64.load (i32.add (local.get $dr) (local.get $pairs)))
+              (f64.mul (local.get $ys) (f64.sub (f64.const 1) (local.get $ys)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $m))))))
+
+  ;; D (m, n) at pd, row stride ldd -> v (n) at pv = alpha·s (beta = 0: v not read) or beta·v + alpha·s, s the sums
+  ;; of D's columns from +0 in row order: BP3, the TypeScript sumRows's operations, two columns at a time
+  (func (export "sum_rows") (param $m i32) (param $n i32) (param $alpha f64) (param $pd i32) (param $ldd i32) (param $beta f64) (param $pv i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $pairs i32) (local $over i32)
+    (local $s v128) (local $ss f64) (local $va v128) (local $vb v128)
+    (local.set $ldd (i32.shl (local.get $ldd) (i32.const 3)))
+    (local.set $pairs (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3)))
+    (local.set $over (f64.eq (local.get $beta) (f64.const 0)))
+    (local.set $va (f64x2.splat (local.get $alpha)))
+    (local.set $vb (f64x2.splat (local.get $beta)))
+    (local.set $j (i32.const 0))
+    (block $pairs_done
+      (br_if $pairs_done (i32.ge_s (local.get $j) (local.get $pairs)))
+      (loop $cols
+        (local.set $s (v128.const i64x2 0 0))
+        (local.set $p (i32.add (local.get $pd) (local.get $j)))
+        (local.set $i (i32.const 0))
+        (block $rows_done
+          (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
+          (loop $rows
+            (local.set $s (f64x2.add (local.get $s) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (local.get $ldd)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+        (v128.store (i32.add (local.get $pv) (local.get $j)) (if (result v128) (local.get $over)
+          (then (f64x2.mul (local.get $va) (local.get $s)))
+          (else (f64x2.add (f64x2.mul (local.get $vb) (v128.load (i32.add (local.get $pv) (local.get $j))))
+            (f64x2.mul (local.get $va) (local.get $s))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $cols (i32.lt_s (local.get $j) (local.get $pairs)))))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $ss (f64.const 0))
+        (local.set $p (i32.add (local.get $pd) (local.get $pairs)))
+        (local.set $i (i32.const 0))
+        (block $rows_done
+          (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
+          (loop $rows
+            (local.set $ss (f64.add (local.get $ss) (f64.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (local.get $ldd)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $rows (i32.lt_s (local.get $i) (local.get $m)))))
+        (f64.store (i32.add (local.get $pv) (local.get $pairs)) (if (result f64) (local.get $over)
+          (then (f64.mul (local.get $alpha) (local.get $ss)))
+          (else (f64.add (f64.mul (local.get $beta) (f64.load (i32.add (local.get $pv) (local.get $pairs))))
+            (f64.mul (local.get $alpha) (local.get $ss)))))))))
+
   ;; exp of one value, for the tests
   (func (export "exp") (param $x f64) (result f64) (call $exp (local.get $x)))
   ;; exp of a pair, for the tests
