@@ -112,6 +112,27 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
     }
   });
 
+  test("its quadratic cost's δᴸ after it is costs.ts's, bit for bit: blocks of rows and columns, odd widths, edge values", () => {
+    const delta = kernel.outputDelta?.("quadratic", "sigmoid");
+    expect(delta).toBeDefined();
+    expect(kernel.outputDelta?.("cross-entropy", "sigmoid")).toBeUndefined(); // others keep costs.ts's loop
+    const rng = new Rng(14);
+    const m = 9;
+    const labels = arena.u8(m);
+    const edges = [0, -0, 1, 0.5, Number.NaN, 1 - 2 ** -53, 2 ** -1074];
+    for (const [n, i0, i1, j0, j1] of [[10, 0, 9, 0, 10], [7, 0, 9, 0, 7], [10, 2, 5, 3, 8], [10, 0, 9, 5, 10], [1, 0, 9, 0, 1], [10, 4, 4, 0, 10]] as const) {
+      const A = arena.f64(m * n);
+      const D = arena.f64(m * n);
+      for (let i = 0; i < A.length; i++) A[i] = i % 4 === 0 ? edges[i % edges.length] : rng.uniform();
+      for (let i = 0; i < m; i++) labels[i] = rng.below(n);
+      D.fill(7);
+      const want = D.slice();
+      delta!(i0, i1, j0, j1, n, A, labels, D);
+      COSTS.quadratic.delta(i0, i1, j0, j1, n, A, labels, want, sigmoid);
+      for (let i = 0; i < D.length; i++) expect(Object.is(D[i], want[i]), `n ${n}, block ${i0}-${i1} × ${j0}-${j1}, element ${i}`).toBe(true);
+    }
+  });
+
   test("its column sums (BP3) are the TypeScript sumRows's, bit for bit: every alpha/beta form, -0, NaN, no rows", () => {
     const bp3 = kernel.sumRows;
     expect(bp3).toBeDefined();
@@ -140,7 +161,7 @@ describe.each(wasmVariants())("the wasm %s kernel's sigmoid", (variant) => {
       return net;
     }, COSTS["log-likelihood"]],
   ] as const)("training %s with its steps gives the weights of training with the TypeScript steps", (_name, make, cost) => {
-    const withoutIt: Kernel = { ...kernel, activationForward: undefined, activationBackward: undefined, sumRows: undefined };
+    const withoutIt: Kernel = { ...kernel, activationForward: undefined, activationBackward: undefined, outputDelta: undefined, sumRows: undefined };
     const train = (k: Kernel) => {
       const net = make();
       const ws = new Workspace(net, 10, arena);

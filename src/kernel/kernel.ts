@@ -20,6 +20,8 @@ export type KernelVariant = "mul-add" | "fma";
 export type ActivationStep = (m: number, n: number, Z: Float64Array, z: number, ldz: number, b: Float64Array, bo: number, s: number) => void;
 /** D (m, n) at d, row stride ldd ∘= f'(z), with A (m, n) at a, row stride lda, the activations f(z). */
 export type ActivationBackStep = (m: number, n: number, D: Float64Array, d: number, ldd: number, A: Float64Array, a: number, lda: number) => void;
+/** Rows i0..i1, columns j0..j1 of D (m, n) = a cost's δᴸ from the output activations A (m, n) and the labels (costs.ts). */
+export type OutputDelta = (i0: number, i1: number, j0: number, j1: number, n: number, A: Float64Array, labels: Uint8Array, D: Float64Array) => void;
 /** v (n) at vo = alpha·s (beta = 0) or beta·v + alpha·s, s the sums of D's m rows (stride ldd, from d) from +0 in row order. */
 export type SumRows = (m: number, n: number, alpha: number, D: Float64Array, d: number, ldd: number, beta: number, v: Float64Array, vo: number) => void;
 
@@ -57,8 +59,10 @@ export interface Kernel {
   // its name) with the very same bits, where the kernel has a faster one: the
   // wasm kernel's sigmoid.
   activationForward?(name: string): ActivationStep | undefined;
-  // And its backward step (f.backward), likewise; and BP3's column sums (elementwise.ts's sumRows).
+  // And its backward step (f.backward), a cost's δᴸ after it (cost.delta), and BP3's column sums (elementwise.ts's
+  // sumRows), likewise.
   activationBackward?(name: string): ActivationBackStep | undefined;
+  outputDelta?(cost: string, activation: string): OutputDelta | undefined;
   sumRows?: SumRows;
 
   // The mini-batch gather (gather.ts): rows i0..i1 of X (ldx) = the bytes of

@@ -106,6 +106,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
     variant,
     activationForward: activations.forward,
     activationBackward: activations.backward,
+    outputDelta: activations.delta,
     sumRows: activations.sumRows,
 
     // A is (m, k), B is (n, k) -> C (m, n) = A · Bᵀ

@@ -12,7 +12,7 @@ import { gatherBatch } from "../data/batch.js";
 import type { Dataset } from "../data/dataset.js";
 import type { ConvKernel } from "../kernel/conv.js";
 import { createConvKernel, jsChoice } from "../kernel/conv-choice.js";
-import type { Kernel } from "../kernel/kernel.js";
+import type { Kernel, OutputDelta } from "../kernel/kernel.js";
 import { sparseRows } from "../kernel/pairs.js";
 import type { LayerIO, Ops, Step, StepContext } from "../layers/layer.js";
 import type { Cost } from "./costs.js";
@@ -63,7 +63,7 @@ export class Backprop {
       this.plan = [];
       return;
     }
-    const output = outputDelta(cost, net, io[io.length - 1], ws.labels, ctx);
+    const output = outputDelta(kernel, cost, net, io[io.length - 1], ws.labels, ctx);
     const down = [...layers.keys()].reverse(); // L-1 .. 0
     const bp2 = (l: number, training: boolean): Step[] => layers[l].backward(ops, ctx, io[l], training);
     const step = (l: number): Step[] => layers[l].update(ops, ctx, io[l]);
@@ -154,19 +154,21 @@ export function pairPlans(even: Backprop, odd: Backprop): [Planned[], Planned[]]
 }
 
 /** BP1: δᴸ from the output activations and the labels, split as the output layer's last forward step is. */
-function outputDelta(cost: Cost, net: Network, io: LayerIO, labels: Uint8Array, ctx: StepContext): Step {
+function outputDelta(kernel: Kernel, cost: Cost, net: Network, io: LayerIO, labels: Uint8Array, ctx: StepContext): Step {
   const last = net.layers[net.layers.length - 1];
   const f = last.activation;
   const n = last.nOut;
   const { out: A, delta: D } = io;
   const byRows = f.rowWise;
+  // the kernel's own where it has one (the same bits)
+  const delta: OutputDelta = kernel.outputDelta?.(cost.name, f.name) ?? ((i0, i1, j0, j1, n, A, labels, D) => cost.delta(i0, i1, j0, j1, n, A, labels, D, f));
   return {
     name: "output delta", split: byRows ? "examples" : "units", units: n,
     reads: [{ buffer: A, all: false }, { buffer: labels, all: !byRows }],
     writes: [{ buffer: D, all: false }],
     run: byRows
-      ? (i0, i1) => cost.delta(i0, i1, 0, n, n, A, labels, D, f)
-      : (j0, j1) => cost.delta(0, ctx.m, j0, j1, n, A, labels, D, f),
+      ? (i0, i1) => delta(i0, i1, 0, n, n, A, labels, D)
+      : (j0, j1) => delta(0, ctx.m, j0, j1, n, A, labels, D),
   };
 }
 

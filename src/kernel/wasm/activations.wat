@@ -261,6 +261,41 @@
           (else (f64.add (f64.mul (local.get $beta) (f64.load (i32.add (local.get $pv) (local.get $pairs))))
             (f64.mul (local.get $alpha) (local.get $ss)))))))))
 
+  ;; A (m, n) sigmoid outputs at pa, labels (m bytes) at pl -> rows i0..i1, columns j0..j1 of D (m, n) at pd =
+  ;; (a − y)·a·(1 − a), y the label's one-hot row: the quadratic cost's δᴸ (BP1) with costs.ts's operations
+  (func (export "quadratic_sigmoid_delta") (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32) (param $n i32)
+    (param $pa i32) (param $pl i32) (param $pd i32)
+    (local $i i32) (local $j i32) (local $at i32) (local $label i32) (local $a v128) (local $y v128) (local $s f64) (local $e f64)
+    (local $one v128)
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $i (local.get $i0))
+    (block $rows_done
+      (br_if $rows_done (i32.ge_s (local.get $i) (local.get $i1)))
+      (loop $rows
+        (local.set $label (i32.load8_u (i32.add (local.get $pl) (local.get $i))))
+        (local.set $j (local.get $j0))
+        (block $pairs_done
+          (br_if $pairs_done (i32.gt_s (i32.add (local.get $j) (i32.const 2)) (local.get $j1)))
+          (loop $cols
+            (local.set $at (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 3)))
+            (local.set $a (v128.load (i32.add (local.get $pa) (local.get $at))))
+            ;; y = 1 in the lane whose column is the label, else +0
+            (local.set $y (v128.and (local.get $one) (i64x2.eq (i64x2.splat (i64.extend_i32_u (local.get $label)))
+              (i64x2.add (i64x2.splat (i64.extend_i32_u (local.get $j))) (v128.const i64x2 0 1)))))
+            (v128.store (i32.add (local.get $pd) (local.get $at))
+              (f64x2.mul (f64x2.mul (f64x2.sub (local.get $a) (local.get $y)) (local.get $a)) (f64x2.sub (local.get $one) (local.get $a))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br_if $cols (i32.le_s (i32.add (local.get $j) (i32.const 2)) (local.get $j1)))))
+        (if (i32.lt_s (local.get $j) (local.get $j1))
+          (then
+            (local.set $at (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 3)))
+            (local.set $s (f64.load (i32.add (local.get $pa) (local.get $at))))
+            (local.set $e (f64.sub (local.get $s) (select (f64.const 1) (f64.const 0) (i32.eq (local.get $j) (local.get $label)))))
+            (f64.store (i32.add (local.get $pd) (local.get $at))
+              (f64.mul (f64.mul (local.get $e) (local.get $s)) (f64.sub (f64.const 1) (local.get $s))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1))))))
+
   ;; exp of one value, for the tests
   (func (export "exp") (param $x f64) (result f64) (call $exp (local.get $x)))
   ;; exp of a pair, for the tests
