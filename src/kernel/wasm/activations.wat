@@ -12,6 +12,9 @@
 ;; ln2/2); otherwise each lane goes through $exp, the whole algorithm one
 ;; value at a time, special cases and all. test/activations.test.ts compares
 ;; both with Math.exp.
+;; After it, the other element-wise steps of a sigmoid network's mini-batch,
+;; each with its TypeScript loop's operations: the sigmoid's backward step,
+;; the quadratic cost's δᴸ after a sigmoid (costs.ts), BP3's column sums.
 ;; No step here has the form the fma build rewrites (build-wasm.mjs): this
 ;; module is assembled as written, for every runtime.
 
