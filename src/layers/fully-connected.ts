@@ -11,7 +11,7 @@
 // With dropout, A_in is replaced in training by the masked input (dropout.ts)
 // and δ_in is masked the same way; at inference Z = (1 − p)·A_in·Wᵀ + b.
 import type { Alloc } from "../kernel/arena.js";
-import { mulInto, scale, sumRows } from "../kernel/elementwise.js";
+import { mulInto, scale, sumRowsOn } from "../kernel/elementwise.js";
 import { pairsOf, sparseRows } from "../kernel/pairs.js";
 import { ACTIVATIONS, backwardOn, forwardOn, type Activation } from "./activations.js";
 import { dropColumns, maskKey } from "./dropout.js";
@@ -150,7 +150,7 @@ export class FullyConnected implements Layer {
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     const D = io.delta;
     const pairs = io.pairs;
-    const bp3 = kernel.sumRows ?? sumRows;
+    const bp3 = sumRowsOn(kernel);
     if (io.below) {
       // Split as the backward step is, by W's columns: each thread updates the columns it has just read, so no
       // barrier is needed between the two (the row split needed one, the weights' last read being by columns).
@@ -198,7 +198,7 @@ export class FullyConnected implements Layer {
     const { nIn, nOut } = this;
     const A = this.spec.dropout > 0 ? need(io, "dropped").dropped : io.input;
     kernel.gemmAtB(nOut, nIn, m, 1, io.delta, 0, nOut, A, 0, nIn, beta, nablaW, 0, nIn);
-    (kernel.sumRows ?? sumRows)(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
+    sumRowsOn(kernel)(m, nOut, 1, io.delta, 0, nOut, beta, nablaB, 0);
   }
 }
 
