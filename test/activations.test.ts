@@ -1,5 +1,5 @@
 // The wasm kernel's activations against the TypeScript ones they stand in for,
-// bit for bit: its exp against Math.exp (one value, and two lanes at a time
+// bit for bit: its exp against Math.exp (one value, and two pairs at a time
 // through the vector path or the fallback), its sigmoid step against
 // activations.ts's, and training with it against training without it.
 import { describe, expect, test } from "vitest";
@@ -34,7 +34,6 @@ const EDGES = [
 describe("the wasm exp", () => {
   const arena = new Arena();
   const wasm = createWasmActivations(arena.memory);
-  const pair = arena.f64(2);
   const rng = new Rng(9);
   // x uniform in (-w/2, w/2) for widths from the reduction's ranges to beyond the overflow
   const samples = (count: number): number[] =>
@@ -44,12 +43,14 @@ describe("the wasm exp", () => {
     for (const x of [...EDGES, ...samples(300000)]) expect(Object.is(wasm.exp(x), Math.exp(x)), `exp(${x})`).toBe(true);
   });
 
-  test("gives Math.exp's bits two at a time, both lanes in the vector path's range or either out of it", () => {
+  test("gives Math.exp's bits two pairs at a time, all four lanes in the vector path's range or any out of it", () => {
     const xs = [...EDGES, ...samples(200000)];
+    const lanes = arena.f64(4);
     for (let i = 0; i < xs.length; i++) {
-      const [a, b] = [xs[i], i < EDGES.length ? xs[(i * 7 + 3) % EDGES.length] : xs[(i * 31) % xs.length]];
-      wasm.exp2(a, b, pair.byteOffset);
-      expect(Object.is(pair[0], Math.exp(a)) && Object.is(pair[1], Math.exp(b)), `exp2(${a}, ${b})`).toBe(true);
+      // an edge with three others (edges and samples), or four samples of which now and then one is out of range
+      const x = [0, 1, 2, 3].map((l) => (l === 0 ? xs[i] : i < EDGES.length ? xs[(i * 7 + 3 * l) % xs.length] : xs[(i * 31 + 17 * l) % xs.length]));
+      wasm.exp4(x[0], x[1], x[2], x[3], lanes.byteOffset);
+      for (let l = 0; l < 4; l++) expect(Object.is(lanes[l], Math.exp(x[l])), `exp4(${x.join(", ")}), lane ${l}`).toBe(true);
     }
   });
 });

@@ -13,7 +13,7 @@ interface ActivationExports {
   sum_rows(m: number, n: number, alpha: number, pd: number, ldd: number, beta: number, pv: number): void;
   quadratic_sigmoid_delta(i0: number, i1: number, j0: number, j1: number, n: number, pa: number, pl: number, pd: number): void;
   exp(x: number): number;
-  exp2(a: number, b: number, p: number): void;
+  exp4(a: number, b: number, c: number, d: number, p: number): void;
 }
 
 export interface WasmActivations {
@@ -24,14 +24,14 @@ export interface WasmActivations {
   /** A cost's δᴸ after an output activation, where this module has it. */
   delta(cost: string, activation: string): OutputDelta | undefined;
   sumRows: SumRows;
-  /** exp as the module computes it, one value and two at a time (p: 16 bytes of the memory for the pair): for tests. */
+  /** exp as the module computes it, one value and two pairs at a time (p: 32 bytes of the memory for them): for tests. */
   exp(x: number): number;
-  exp2(a: number, b: number, p: number): void;
+  exp4(a: number, b: number, c: number, d: number, p: number): void;
 }
 
 export function createWasmActivations(memory: WebAssembly.Memory): WasmActivations {
   const instance = new WebAssembly.Instance(loadWasmModule("activations.wasm"), { env: { memory } });
-  const { sigmoid_forward, sigmoid_backward, sum_rows, quadratic_sigmoid_delta, exp, exp2 } = instance.exports as unknown as ActivationExports;
+  const { sigmoid_forward, sigmoid_backward, sum_rows, quadratic_sigmoid_delta, exp, exp4 } = instance.exports as unknown as ActivationExports;
   // Z (m, n) at z, row stride ldz; b (n) at bo -> Z = σ(s·Z + b) in place
   const sigmoid: ActivationStep = (m, n, Z, z, ldz, b, bo, s) =>
     sigmoid_forward(m, n, Z.byteOffset + z * 8, ldz, b.byteOffset + bo * 8, s);
@@ -45,6 +45,6 @@ export function createWasmActivations(memory: WebAssembly.Memory): WasmActivatio
     forward: (name) => (name === "sigmoid" ? sigmoid : undefined),
     backward: (name) => (name === "sigmoid" ? sigmoidBack : undefined),
     delta: (cost, activation) => (cost === "quadratic" && activation === "sigmoid" ? quadraticSigmoid : undefined),
-    sumRows, exp, exp2,
+    sumRows, exp, exp4,
   };
 }

@@ -86,32 +86,48 @@
     (local.set $scale (f64.reinterpret_i64 (i64.shl (i64.extend_i32_s (i32.add (local.get $k) (i32.const 2023))) (i64.const 52))))
     (f64.mul (f64.mul (local.get $y) (local.get $scale)) (global.get $twom1000)))
 
-  ;; exp of both lanes; the lanes' path above when both are in its range
-  (func $exp2 (param $x v128) (result v128)
+  ;; exp of two pairs: all four lanes through the path above when they are all
+  ;; in its range (a pair alone took 25% longer a value: a call, a range test
+  ;; and the path's latency for half the work), else each lane by $exp
+  (func $exp4 (param $x v128) (param $x_2 v128) (result v128 v128)
     (local $ax v128) (local $kf v128) (local $hi v128) (local $lo v128) (local $r v128)
     (local $t v128) (local $c v128) (local $y v128) (local $two v128)
+    (local $ax_2 v128) (local $kf_2 v128) (local $hi_2 v128) (local $lo_2 v128) (local $r_2 v128)
+    (local $t_2 v128) (local $c_2 v128) (local $y_2 v128) (local $low v128) (local $high v128)
     (local.set $ax (f64x2.abs (local.get $x)))
+    (local.set $ax_2 (f64x2.abs (local.get $x_2)))
+    (local.set $low (v128.const i64x2 0x3e30000000000000 0x3e30000000000000)) ;; 2^-28
+    (local.set $high (f64x2.splat (f64.const 708)))
     (if (i32.eqz (i64x2.all_true ;; lanes all ones where the lane may take the path
           (v128.and
             (v128.and
-              (f64x2.ge (local.get $ax) (v128.const i64x2 0x3e30000000000000 0x3e30000000000000))
-              (f64x2.le (local.get $ax) (f64x2.splat (f64.const 708))))
-            (f64x2.ne (local.get $x) (f64x2.splat (f64.const 1))))))
+              (v128.and (f64x2.ge (local.get $ax) (local.get $low)) (f64x2.le (local.get $ax) (local.get $high)))
+              (v128.and (f64x2.ge (local.get $ax_2) (local.get $low)) (f64x2.le (local.get $ax_2) (local.get $high))))
+            (v128.and (f64x2.ne (local.get $x) (f64x2.splat (f64.const 1))) (f64x2.ne (local.get $x_2) (f64x2.splat (f64.const 1)))))))
       (then
-        (return (f64x2.replace_lane 1
-          (f64x2.splat (call $exp (f64x2.extract_lane 0 (local.get $x))))
-          (call $exp (f64x2.extract_lane 1 (local.get $x)))))))
+        (return
+          (f64x2.replace_lane 1 (f64x2.splat (call $exp (f64x2.extract_lane 0 (local.get $x))))
+            (call $exp (f64x2.extract_lane 1 (local.get $x))))
+          (f64x2.replace_lane 1 (f64x2.splat (call $exp (f64x2.extract_lane 0 (local.get $x_2))))
+            (call $exp (f64x2.extract_lane 1 (local.get $x_2)))))))
     ;; k = trunc(x/ln2 ± 1/2), the sign of x's (for 1 ≤ |k| ≤ 1021 this is fdlibm's k in both of its cases)
     (local.set $kf (f64x2.trunc (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (global.get $invln2)))
       (v128.or (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)) (f64x2.splat (f64.const 0.5))))))
+    (local.set $kf_2 (f64x2.trunc (f64x2.add (f64x2.mul (local.get $x_2) (f64x2.splat (global.get $invln2)))
+      (v128.or (v128.and (local.get $x_2) (v128.const i64x2 0x8000000000000000 0x8000000000000000)) (f64x2.splat (f64.const 0.5))))))
     ;; and k = +0 in fdlibm's k = 0 case (|x|'s high word at most 0x3fd62e42, its test for |x| ≤ ln2/2): there hi = x,
     ;; lo = +0, and lo − r·c/(2 − c) − hi is its r·c/(c − 2) − x to the bit (negating a divisor negates the quotient
     ;; exactly); 2^0 = 1
     (local.set $kf (v128.and (local.get $kf) (f64x2.ge (local.get $ax) (v128.const i64x2 0x3fd62e4300000000 0x3fd62e4300000000))))
+    (local.set $kf_2 (v128.and (local.get $kf_2) (f64x2.ge (local.get $ax_2) (v128.const i64x2 0x3fd62e4300000000 0x3fd62e4300000000))))
     (local.set $hi (f64x2.sub (local.get $x) (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2hi)))))
+    (local.set $hi_2 (f64x2.sub (local.get $x_2) (f64x2.mul (local.get $kf_2) (f64x2.splat (global.get $ln2hi)))))
     (local.set $lo (f64x2.mul (local.get $kf) (f64x2.splat (global.get $ln2lo))))
+    (local.set $lo_2 (f64x2.mul (local.get $kf_2) (f64x2.splat (global.get $ln2lo))))
     (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
+    (local.set $r_2 (f64x2.sub (local.get $hi_2) (local.get $lo_2)))
     (local.set $t (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $t_2 (f64x2.mul (local.get $r_2) (local.get $r_2)))
     ;; the constant last in each sum (a sum's order does not change its bits)
     (local.set $c (f64x2.sub (local.get $r) (f64x2.mul (local.get $t)
       (f64x2.add (f64x2.mul (local.get $t)
@@ -121,55 +137,84 @@
             (f64x2.splat (global.get $p3))))
           (f64x2.splat (global.get $p2))))
         (f64x2.splat (global.get $p1))))))
+    (local.set $c_2 (f64x2.sub (local.get $r_2) (f64x2.mul (local.get $t_2)
+      (f64x2.add (f64x2.mul (local.get $t_2)
+        (f64x2.add (f64x2.mul (local.get $t_2)
+          (f64x2.add (f64x2.mul (local.get $t_2)
+            (f64x2.add (f64x2.mul (local.get $t_2) (f64x2.splat (global.get $p5))) (f64x2.splat (global.get $p4))))
+            (f64x2.splat (global.get $p3))))
+          (f64x2.splat (global.get $p2))))
+        (f64x2.splat (global.get $p1))))))
     (local.set $two (f64x2.splat (f64.const 2)))
     (local.set $y (f64x2.sub (f64x2.splat (f64.const 1))
       (f64x2.sub (f64x2.sub (local.get $lo) (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (local.get $two) (local.get $c))))
         (local.get $hi))))
+    (local.set $y_2 (f64x2.sub (f64x2.splat (f64.const 1))
+      (f64x2.sub (f64x2.sub (local.get $lo_2) (f64x2.div (f64x2.mul (local.get $r_2) (local.get $c_2)) (f64x2.sub (local.get $two) (local.get $c_2))))
+        (local.get $hi_2))))
     ;; · 2^k, k from the lanes' truncated doubles
     (f64x2.mul (local.get $y)
       (i64x2.shl
         (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $kf))) (v128.const i64x2 1023 1023))
+        (i32.const 52)))
+    (f64x2.mul (local.get $y_2)
+      (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $kf_2))) (v128.const i64x2 1023 1023))
         (i32.const 52))))
 
   ;; Z (m, n) at pz, row stride ldz; b (n) at pb -> Z = 1 / (1 + exp(−(s·Z + b)))
+  ;; Two rows at a time, a pair of each a step (exp4); an odd last row goes as
+  ;; its own partner, its pairs' values computed and stored twice.
   (func (export "sigmoid_forward") (param $m i32) (param $n i32) (param $pz i32) (param $ldz i32) (param $pb i32) (param $s f64)
-    (local $i i32) (local $j i32) (local $row i32) (local $pairs i32) (local $sv v128) (local $one v128) (local $u v128)
+    (local $i i32) (local $j i32) (local $r0 i32) (local $r1 i32) (local $pairs i32) (local $sv v128) (local $one v128)
+    (local $e0 v128) (local $e1 v128) (local $b v128) (local $bs f64)
     (if (i32.and (i32.eq (local.get $n) (i32.const 1)) (i32.eq (local.get $ldz) (i32.const 1)))
-      (then ;; one contiguous column, one bias (a convolution's map): two rows at a time
+      (then ;; one contiguous column, one bias (a convolution's map)
         (call $sigmoid_run (local.get $m) (local.get $pz) (f64.load (local.get $pb)) (local.get $s))
         (return)))
     (local.set $ldz (i32.shl (local.get $ldz) (i32.const 3)))
-    (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+    (local.set $pairs (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))) ;; bytes of whole pairs a row
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $i (i32.const 0))
     (block $rows_done
       (br_if $rows_done (i32.le_s (local.get $m) (i32.const 0)))
       (loop $rows
-        (local.set $row (i32.add (local.get $pz) (i32.mul (local.get $i) (local.get $ldz))))
+        (local.set $r0 (i32.add (local.get $pz) (i32.mul (local.get $i) (local.get $ldz))))
+        (local.set $r1 (select (i32.add (local.get $r0) (local.get $ldz)) (local.get $r0)
+          (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
         (local.set $j (i32.const 0))
         (block $pairs_done
           (br_if $pairs_done (i32.ge_s (local.get $j) (local.get $pairs)))
           (loop $cols
-            (local.set $u (f64x2.neg (f64x2.add
-              (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))
-              (v128.load (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3)))))))
-            (v128.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))
-              (f64x2.div (local.get $one) (f64x2.add (local.get $one) (call $exp2 (local.get $u)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (local.set $b (v128.load (i32.add (local.get $pb) (local.get $j))))
+            (call $exp4
+              (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $r0) (local.get $j)))) (local.get $b)))
+              (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $r1) (local.get $j)))) (local.get $b))))
+            (local.set $e1)
+            (local.set $e0)
+            (v128.store (i32.add (local.get $r0) (local.get $j)) (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $e0))))
+            (v128.store (i32.add (local.get $r1) (local.get $j)) (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $e1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br_if $cols (i32.lt_s (local.get $j) (local.get $pairs)))))
-        (if (i32.lt_s (local.get $j) (local.get $n))
+        (if (i32.and (local.get $n) (i32.const 1))
           (then
-            (f64.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))
-              (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (f64.add
-                (f64.mul (local.get $s) (f64.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))
-                (f64.load (i32.add (local.get $pb) (i32.shl (local.get $j) (i32.const 3))))))))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (local.set $bs (f64.load (i32.add (local.get $pb) (local.get $pairs))))
+            (call $sigmoid_one (i32.add (local.get $r0) (local.get $pairs)) (local.get $bs) (local.get $s))
+            (if (i32.ne (local.get $r1) (local.get $r0)) ;; (in place: not twice)
+              (then (call $sigmoid_one (i32.add (local.get $r1) (local.get $pairs)) (local.get $bs) (local.get $s))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br_if $rows (i32.lt_s (local.get $i) (local.get $m))))))
 
-  ;; Z (count) at pz -> Z = 1 / (1 + exp(−(s·Z + b))), b one number
+  ;; z at pz -> z = 1 / (1 + exp(−(s·z + b))): an element with no pair to go with
+  (func $sigmoid_one (param $pz i32) (param $b f64) (param $s f64)
+    (f64.store (local.get $pz) (f64.div (f64.const 1) (f64.add (f64.const 1)
+      (call $exp (f64.neg (f64.add (f64.mul (local.get $s) (f64.load (local.get $pz))) (local.get $b))))))))
+
+  ;; Z (count) at pz -> Z = 1 / (1 + exp(−(s·Z + b))), b one number; two pairs a step, an odd last pair as its
+  ;; own partner (sigmoid_forward's rows)
   (func $sigmoid_run (param $count i32) (param $pz i32) (param $b f64) (param $s f64)
-    (local $end i32) (local $sv v128) (local $bv v128) (local $one v128)
+    (local $end i32) (local $p1 i32) (local $sv v128) (local $bv v128) (local $one v128) (local $e0 v128) (local $e1 v128)
     (local.set $end (i32.add (local.get $pz) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 3))))
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $bv (f64x2.splat (local.get $b)))
@@ -177,14 +222,19 @@
     (block $done
       (br_if $done (i32.ge_u (local.get $pz) (local.get $end)))
       (loop $pairs
-        (v128.store (local.get $pz) (f64x2.div (local.get $one) (f64x2.add (local.get $one)
-          (call $exp2 (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (local.get $pz))) (local.get $bv)))))))
-        (local.set $pz (i32.add (local.get $pz) (i32.const 16)))
+        (local.set $p1 (select (i32.add (local.get $pz) (i32.const 16)) (local.get $pz)
+          (i32.lt_u (i32.add (local.get $pz) (i32.const 16)) (local.get $end))))
+        (call $exp4
+          (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (local.get $pz))) (local.get $bv)))
+          (f64x2.neg (f64x2.add (f64x2.mul (local.get $sv) (v128.load (local.get $p1))) (local.get $bv))))
+        (local.set $e1)
+        (local.set $e0)
+        (v128.store (local.get $pz) (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $e0))))
+        (v128.store (local.get $p1) (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $e1))))
+        (local.set $pz (i32.add (local.get $p1) (i32.const 16)))
         (br_if $pairs (i32.lt_u (local.get $pz) (local.get $end)))))
     (if (i32.and (local.get $count) (i32.const 1))
-      (then
-        (f64.store (local.get $pz) (f64.div (f64.const 1) (f64.add (f64.const 1)
-          (call $exp (f64.neg (f64.add (f64.mul (local.get $s) (f64.load (local.get $pz))) (local.get $b))))))))))
+      (then (call $sigmoid_one (local.get $end) (local.get $b) (local.get $s)))))
 
   ;; D (m, n) at pd, row stride ldd; A (m, n) at pa, row stride lda -> D = D·(A·(1 − A)), the sigmoid's
   ;; backward step (σ' read off a = σ(z)) with the TypeScript loop's operations
@@ -301,7 +351,13 @@
 
   ;; exp of one value, for the tests
   (func (export "exp") (param $x f64) (result f64) (call $exp (local.get $x)))
-  ;; exp of a pair, for the tests
-  (func (export "exp2") (param $a f64) (param $b f64) (param $p i32)
-    (v128.store (local.get $p) (call $exp2 (f64x2.replace_lane 1 (f64x2.splat (local.get $a)) (local.get $b)))))
+  ;; exp of two pairs, for the tests: (a, b) and (c, d) -> 4 doubles at p
+  (func (export "exp4") (param $a f64) (param $b f64) (param $c f64) (param $d f64) (param $p i32)
+    (local $e0 v128) (local $e1 v128)
+    (call $exp4 (f64x2.replace_lane 1 (f64x2.splat (local.get $a)) (local.get $b))
+      (f64x2.replace_lane 1 (f64x2.splat (local.get $c)) (local.get $d)))
+    (local.set $e1)
+    (local.set $e0)
+    (v128.store (local.get $p) (local.get $e0))
+    (v128.store offset=16 (local.get $p) (local.get $e1)))
 )
