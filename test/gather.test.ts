@@ -12,6 +12,7 @@ import { resident } from "../src/network/resident.js";
 import type { Arena } from "../src/kernel/arena.js";
 import { gatherRows } from "../src/kernel/gather.js";
 import type { Kernel } from "../src/kernel/kernel.js";
+import { imagePairs } from "../src/kernel/image-pairs.js";
 import { indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
 import { Rng } from "../src/network/rng.js";
 import { kernels, randomNetwork } from "./helpers.js";
@@ -68,6 +69,27 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     expectIndexedGather(kernel, arena, images, pixels, [0, 1, 2, 3, 4, 5], count);
   });
 
+  test("the images' lists of pairs: MNIST's (in blocks through the kernel's memory) as the TypeScript loop lists them; none for dense images", async () => {
+    const { train } = await loadMnist();
+    const count = 3000; // more than a block of the wasm kernel's scratch
+    const images = train.images.subarray(0, count * train.pixels);
+    const lists = kernel.listPairs(images, count, train.pixels, arena)!;
+    expect(lists).toEqual(imagePairs(images, count, train.pixels, NO_ARENA));
+    expect(lists.start[count]).toBe(lists.entries.length);
+    // every entry: its pair has ink and its bytes are the image's
+    for (const e of [0, 1, 1336, 1337, 2999]) {
+      for (let t = lists.start[e]; t < lists.start[e + 1]; t++) {
+        const v = lists.entries[t];
+        const q = v & 0xffff;
+        expect([(v >>> 16) & 255, v >>> 24]).toEqual([images[e * 784 + 2 * q], images[e * 784 + 2 * q + 1]]);
+        expect((v >>> 16) | 0).not.toBe(0);
+      }
+    }
+    // half the pairs nonzero or more: the products over pairs would not run, so no lists
+    const dense = Uint8Array.from({ length: 20 * 784 }, (_, p) => (p % 4 < 2 ? 7 : 0));
+    expect(kernel.listPairs(dense, 20, 784, arena)).toBeUndefined();
+  });
+
   // with every third batch's images made dense (64% of the pairs nonzero), the first layer takes its dense
   // products for those batches, which read the pairs a kernel's gather need not write; and the batches after them
   // come into an X that still holds a dense batch's pixels
@@ -111,13 +133,30 @@ function expectIndexedGather(kernel: Kernel, arena: Arena, images: Uint8Array, p
   gatherRows(0, m, pixels, images, idx, dense, 0, pixels);
   const want: PairIndex = { list: new Int32Array(m * kp), count: new Int32Array(m), stride: kp };
   indexRows(0, m, pixels, dense, 0, pixels, want);
-  expect(rows.count).toEqual(want.count);
-  for (let i = 0; i < m; i++) {
-    const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
-    expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
-    const read = [...listed].flatMap((q) => [2 * q, 2 * q + 1]);
-    if (pixels % 2) read.push(pixels - 1);
-    for (const p of read) expect(X[i * pixels + p]).toBe(dense[i * pixels + p]);
-  }
+  const expectRows = (): void => {
+    expect(rows.count).toEqual(want.count);
+    for (let i = 0; i < m; i++) {
+      const listed = rows.list.subarray(i * kp, i * kp + rows.count[i]);
+      expect(listed).toEqual(want.list.subarray(i * kp, i * kp + want.count[i]));
+      const read = [...listed].flatMap((q) => [2 * q, 2 * q + 1]);
+      if (pixels % 2) read.push(pixels - 1);
+      for (const p of read) expect(X[i * pixels + p]).toBe(dense[i * pixels + p]);
+    }
+  };
+  expectRows();
+  // the same from the images' lists of pairs, made by this kernel (the TypeScript lists' twins) and held in its memory
+  const lists = kernel.listPairs(images, count, pixels, arena);
+  expect(lists).toEqual(imagePairs(images, count, pixels, NO_ARENA));
+  if (kp === 0) expect(lists).toBeUndefined();
+  if (!lists) return rows;
+  X.fill(-1);
+  rows.list.fill(-1);
+  rows.count.fill(-1);
+  kernel.gatherPairs(0, split, pixels, lists, idx, X, 0, pixels, rows);
+  kernel.gatherPairs(split, m, pixels, lists, idx, X, 0, pixels, rows);
+  expectRows();
   return rows;
 }
+
+/** Allocates from the JavaScript heap. */
+const NO_ARENA = { f64: (n: number) => new Float64Array(n), u8: (n: number) => new Uint8Array(n), i32: (n: number) => new Int32Array(n) };

@@ -1,6 +1,7 @@
 // A set of labelled examples as raw bytes. Pixels stay one byte each (not
 // float) so the 60000x784 training set costs 47 MB instead of 376 MB; the
 // mini-batch gather (batch.ts) scales them to [0, 1] only when needed.
+import type { ImagePairs } from "../kernel/image-pairs.js";
 
 export interface Dataset {
   readonly images: Uint8Array; // count x pixels, row-major, one byte per pixel
@@ -11,6 +12,9 @@ export interface Dataset {
   readonly pixels: number; // rows * cols
   /** Set on an engine's own copy whose images live in its kernel's memory (src/network/resident.ts). */
   readonly resident?: boolean;
+  /** Set on an engine's copy for a first layer that takes the products over pairs: each image's nonzero pairs in its
+   *  kernel's memory (image-pairs.ts; its images stay where they were). */
+  readonly pairs?: ImagePairs;
 }
 
 /** The digits 0..9. */

@@ -18,10 +18,13 @@
 // and allocate nothing.
 import type { Kernel } from "./kernel.js";
 import { gatherRows } from "./gather.js";
+import { gatherPairs, imagePairs } from "./image-pairs.js";
 import { finish, gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const jsKernel: Kernel = {
   gatherRows,
+  gatherPairs,
+  listPairs: imagePairs,
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
   indexColumns,

@@ -6,6 +6,8 @@
 // own row and column of the operands, never on where it falls in a tile or
 // which thread computes it: that keeps threaded runs equal to one thread's.
 
+import type { Alloc } from "./arena.js";
+import type { ImagePairs } from "./image-pairs.js";
 import type { PairIndex } from "./pairs.js";
 
 export type KernelName = "js" | "wasm";
@@ -73,6 +75,16 @@ export interface Kernel {
   gatherRows(
     i0: number, i1: number, pixels: number, images: Uint8Array, idx: Int32Array,
     X: Float64Array, x: number, ldx: number, rows?: PairIndex,
+  ): void;
+
+  // Those lists for a dataset's images (image-pairs.ts's imagePairs).
+  listPairs(images: Uint8Array, count: number, pixels: number, alloc: Alloc): ImagePairs | undefined;
+
+  // The same from the images' lists of nonzero pairs (image-pairs.ts), which
+  // always makes the rows index: gatherRows's rows and index, given one.
+  gatherPairs(
+    i0: number, i1: number, pixels: number, pairs: ImagePairs, idx: Int32Array,
+    X: Float64Array, x: number, ldx: number, rows: PairIndex,
   ): void;
 
   // The same two products over a sparse X, taking only its nonzero pairs of

@@ -58,7 +58,7 @@ export function indexColumns(q0: number, q1: number, m: number, rows: PairIndex,
 /** Fewer nonzero pairs than this share of all of them: the products over pairs are the faster. Measured side by
  *  side (wasm, 784 -> 30, index included, random pairs): 0.4-0.5 of the dense time at 20% nonzero, 0.8-0.9 at 50%,
  *  1.05-1.1 at 70%, 1.45 with every pair nonzero; MNIST has 22%. */
-const SPARSE_BELOW = 0.5;
+export const SPARSE_BELOW = 0.5;
 
 /** Whether rows 0..m-1 (k columns) of a rows index are sparse enough for the products over pairs. */
 export function sparseRows(m: number, k: number, rows: PairIndex): boolean {

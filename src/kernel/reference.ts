@@ -2,10 +2,13 @@
 // Same operand conventions as Kernel (see kernel.ts).
 import type { Kernel } from "./kernel.js";
 import { gatherRows } from "./gather.js";
+import { gatherPairs, imagePairs } from "./image-pairs.js";
 import { gemmABtPairs, gemmAtBPairs, indexColumns, indexRows } from "./pairs.js";
 
 export const referenceKernel: Kernel = {
   gatherRows,
+  gatherPairs,
+  listPairs: imagePairs,
   // sparse X: pairs.ts, summing as the dense loops below do
   indexRows,
   indexColumns,

@@ -5,6 +5,7 @@
 // is copied: every Float64Array passed in must be a view of that memory.
 import { KERNEL_TABLE } from "./arena.js";
 import type { Kernel, KernelVariant } from "./kernel.js";
+import { imagePairs } from "./image-pairs.js";
 import { createWasmActivations } from "./wasm-activations.js";
 import { loadWasmModule } from "./wasm-module.js";
 
@@ -18,6 +19,9 @@ interface GemmExports {
     pa: number, lda: number, pb: number, ldb: number, beta: number, pc: number, ldc: number): void;
   init_tables(ptab: number): void;
   gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number, ptab: number): number;
+  list_pairs(count: number, pixels: number, pimages: number, pstart: number, pentries: number, t0: number): number;
+  gather_pairs(i0: number, i1: number, pixels: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number,
+    pstart: number, pentries: number, podd: number): number;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
@@ -25,6 +29,9 @@ interface GemmExports {
   gemm_atb_pairs(m: number, n: number, k: number, alpha: number, pa: number, lda: number, pb: number, ldb: number,
     pl: number, stride: number, pn: number, beta: number, pc: number, ldc: number, wide: number): void;
 }
+
+/** The images listPairs copies into the memory at a time. */
+const LIST_SCRATCH_BYTES = 1 << 20;
 
 // The two builds of gemm.wat (see its header and scripts/build-wasm.mjs).
 const FILES: Record<KernelVariant, string> = { "mul-add": "gemm.wasm", fma: "gemm-fma.wasm" };
@@ -95,7 +102,7 @@ const PANEL_BYTES = 96 * 1024;
 export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = wasmModule(), wideUpdate = WIDE_UPDATE_TILES): Kernel {
   const variant = variantOf(module);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const { gemm_abt, gemm_ab, gemm_atb, init_tables, gather_rows, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
+  const { gemm_abt, gemm_ab, gemm_atb, init_tables, gather_rows, list_pairs, gather_pairs, index_rows, index_columns, gemm_abt_pairs, gemm_atb_pairs } = instance.exports as unknown as GemmExports;
   init_tables(KERNEL_TABLE); // the same bytes whichever thread writes them
   const wide = wideUpdate ? 1 : 0;
   const activations = createWasmActivations(memory);
@@ -141,6 +148,27 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
     gatherRows(i0, i1, pixels, images, idx, X, x, ldx, rows) {
       gather_rows(i0, i1, pixels, images.byteOffset, idx.byteOffset, X.byteOffset + x * 8, ldx,
         rows ? rows.list.byteOffset : 0, rows ? rows.stride : 0, rows ? rows.count.byteOffset : 0, KERNEL_TABLE);
+    },
+
+    // the images through a scratch block in the memory, whatever memory they are in
+    listPairs(images, count, pixels, alloc) {
+      const block = Math.max(1, Math.floor(LIST_SCRATCH_BYTES / pixels));
+      const scratch = alloc.u8(Math.min(count, block) * pixels);
+      return imagePairs(images, count, pixels, alloc, (start, entries) => {
+        let t = 0;
+        for (let e0 = 0; e0 < count; e0 += block) {
+          const n = Math.min(block, count - e0);
+          scratch.set(images.subarray(e0 * pixels, (e0 + n) * pixels));
+          t = list_pairs(n, pixels, scratch.byteOffset, start ? start.byteOffset + 4 * e0 : 0, entries ? entries.byteOffset : 0, t);
+        }
+        if (start) start[count] = t;
+        return t;
+      });
+    },
+
+    gatherPairs(i0, i1, pixels, pairs, idx, X, x, ldx, rows) {
+      gather_pairs(i0, i1, pixels, idx.byteOffset, X.byteOffset + x * 8, ldx, rows.list.byteOffset, rows.stride, rows.count.byteOffset,
+        pairs.start.byteOffset, pairs.entries.byteOffset, pairs.odd.byteOffset);
     },
 
     // sparse X (pairs.ts): the index lives in the same memory

@@ -127,21 +127,26 @@ export class Backprop {
       writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }, ...index],
       run: (i0, i1) => {
         const ds = src.ds!;
-        if (!ds.resident) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
-        // the bytes are in the kernel's memory (resident.ts)
+        const listed = pairs && ds.pairs;
+        if (!ds.resident && !listed) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
+        // the images or their lists are in the kernel's memory (resident.ts)
         for (let i = i0; i < i1; i++) {
           const e = src.order[src.start + i];
           if (!(e < ds.count)) throw new RangeError(`example ${e} is not among the ${ds.count} examples`);
           picks[i] = e;
           labels[i] = ds.labels[e];
         }
-        // the first layer's rows index with the rows, from the bytes (fully-connected.ts)
-        kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
+        // the first layer's rows index with the rows, from the images' lists or from the bytes (fully-connected.ts)
+        if (listed) kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows);
+        else kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
         if (!pairs) return;
         pairs.gathered = true;
         // that wrote of X only what the products over pairs read: when they will not be used (a dense batch, as the
-        // forward step decides from the same whole index), the rows whole
-        if (!(i0 === 0 && i1 === this.ctx.m && sparseRows(i1, n, pairs.rows))) kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
+        // forward step decides from the same whole index), the rows whole (from the lists: the other pairs are 0)
+        if (i0 === 0 && i1 === this.ctx.m && sparseRows(i1, n, pairs.rows)) return;
+        if (!listed) return kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
+        X.fill(0, i0 * n, i1 * n);
+        kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows);
       },
     };
   }

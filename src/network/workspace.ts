@@ -18,6 +18,13 @@ import type { LayerIO } from "../layers/layer.js";
 import type { Network } from "./network.js";
 import { copiedFrom } from "./replicas.js";
 
+/** Whether the first layer's products go over the input's nonzero pairs (pairs.ts): a fully connected layer fed
+ *  straight from the data, which is mostly zeros. */
+export function takesPairs(net: Network): boolean {
+  const first = net.layers[0];
+  return first instanceof FullyConnected && first.spec.dropout === 0;
+}
+
 export class Workspace {
   /** X (capacity, inputs) */
   readonly input: Float64Array;
@@ -69,8 +76,7 @@ export class Workspace {
         io.mask = buffer(() => a.f64(capacity * layer.nIn));
         io.dropped = buffer(() => a.f64(capacity * layer.nIn));
       }
-      if (index === 0 && layer instanceof FullyConnected && layer.spec.dropout === 0) {
-        // the data is mostly zeros: the first layer's products can skip them
+      if (index === 0 && takesPairs(net)) {
         const kp = Math.max(1, pairsOf(layer.nIn));
         io.pairs = {
           rows: { list: mine(() => a.i32(capacity * kp)), count: mine(() => a.i32(capacity)), stride: kp },

@@ -398,6 +398,124 @@
         (i32.add (local.get $px) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 3))))))
     (local.get $count))
 
+;; The lists of nonzero pairs of `count` images of `pixels` bytes at
+  ;; pimages (src/kernel/image-pairs.ts's listPairs, whose entries it
+  ;; writes), numbered from t0: with pentries 0 only counted, else entry t at
+  ;; pentries + 4t and each image's first t at pstart. Returns the next t.
+  ;; 16 bytes a step, and a step of zero bytes (most of an image) costs a
+  ;; compare: several times faster than the TypeScript loop over pairs.
+  (func $list_pairs (export "list_pairs")
+    (param $count i32) (param $pixels i32) (param $pimages i32) (param $pstart i32) (param $pentries i32) (param $t0 i32) (result i32)
+    (local $e i32) (local $p i32) (local $end i32) (local $q i32) (local $bits i32) (local $b i32) (local $t i32)
+    (local.set $t (local.get $t0))
+    (block $images_done
+      (br_if $images_done (i32.le_s (local.get $count) (i32.const 0)))
+      (loop $images
+        (if (local.get $pentries) (then (i32.store (i32.add (local.get $pstart) (i32.shl (local.get $e) (i32.const 2))) (local.get $t))))
+        (local.set $p (i32.add (local.get $pimages) (i32.mul (local.get $e) (local.get $pixels))))
+        (local.set $end (i32.add (local.get $p) (i32.and (local.get $pixels) (i32.const -16))))
+        (local.set $q (i32.const 0))
+        (block $chunks_done
+          (br_if $chunks_done (i32.ge_u (local.get $p) (local.get $end)))
+          (loop $chunks
+            ;; bit b: pair q + b has a nonzero byte
+            (local.set $bits (i16x8.bitmask (i16x8.ne (v128.load (local.get $p)) (v128.const i64x2 0 0))))
+            (block $bits_done
+              (loop $each
+                (br_if $bits_done (i32.eqz (local.get $bits)))
+                (local.set $b (i32.ctz (local.get $bits)))
+                (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+                (call $list_entry (local.get $pentries) (local.get $t) (i32.add (local.get $q) (local.get $b))
+                  (i32.add (local.get $p) (i32.shl (local.get $b) (i32.const 1))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $each)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (br_if $chunks (i32.lt_u (local.get $p) (local.get $end)))))
+        ;; the whole pairs of the last pixels mod 16 bytes one at a time
+        (local.set $end (i32.add (local.get $p) (i32.and (local.get $pixels) (i32.const 14))))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $p) (local.get $end)))
+            (if (i32.load16_u (local.get $p)) (then
+              (call $list_entry (local.get $pentries) (local.get $t) (local.get $q) (local.get $p))
+              (local.set $t (i32.add (local.get $t) (i32.const 1)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 2)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $tail)))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br_if $images (i32.lt_s (local.get $e) (local.get $count)))))
+    (local.get $t))
+
+  ;; entry t at pentries (none when 0): pair q, its two bytes at pb above it
+  (func $list_entry (param $pentries i32) (param $t i32) (param $q i32) (param $pb i32)
+    (if (local.get $pentries) (then
+      (i32.store (i32.add (local.get $pentries) (i32.shl (local.get $t) (i32.const 2)))
+        (i32.or (local.get $q) (i32.shl (i32.load16_u (local.get $pb)) (i32.const 16)))))))
+
+  ;; The mini-batch gather from the images' lists of nonzero pairs
+  ;; (src/kernel/image-pairs.ts), for rows i0..i1: example e = idx[i] has the
+  ;; entries start[e] .. start[e+1] at pentries, 4 bytes each (pair q in the
+  ;; low half, its bytes 2q and 2q+1 in the high one) -> the rows index at
+  ;; pl, stride, pn and of X the listed pairs / 255 and an odd last byte
+  ;; (podd[e]): what gather_rows writes with a rows index, from under half
+  ;; the bytes and with no listing to do. As there, one load from every
+  ;; cache line of the rows' entries first, and the bytes loaded returned.
+  (func $gather_pairs (export "gather_pairs")
+    (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pidx i32) (param $px i32) (param $ldx i32)
+    (param $pl i32) (param $stride i32) (param $pn i32) (param $pstart i32) (param $pentries i32) (param $podd i32) (result i32)
+    (local $i i32) (local $e i32) (local $p i32) (local $end i32) (local $touched i32) (local $x i32) (local $l i32)
+    (local $v i32) (local $c v128) (local $hi v128) (local $lo v128)
+    (local.set $hi (f64x2.splat (global.get $byte_hi)))
+    (local.set $lo (f64x2.splat (global.get $byte_lo)))
+    (local.set $ldx (i32.shl (local.get $ldx) (i32.const 3)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $touch_done
+      (br_if $touch_done (i32.ge_s (local.get $i) (local.get $i1)))
+      (loop $touch
+        (local.set $e (i32.shl (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2)))
+        (local.set $p (i32.add (local.get $pentries) (i32.shl (i32.load (i32.add (local.get $pstart) (local.get $e))) (i32.const 2))))
+        (local.set $end (i32.add (local.get $pentries) (i32.shl (i32.load offset=4 (i32.add (local.get $pstart) (local.get $e))) (i32.const 2))))
+        (block $lines_done
+          (br_if $lines_done (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $touched (i32.or (local.get $touched) (i32.load8_u (i32.sub (local.get $end) (i32.const 1)))))
+          (loop $lines
+            (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 64)))
+            (br_if $lines (i32.lt_u (local.get $p) (local.get $end)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $touch (i32.lt_s (local.get $i) (local.get $i1)))))
+    (local.set $i (local.get $i0))
+    (block $done
+      (br_if $done (i32.ge_s (local.get $i) (local.get $i1)))
+      (loop $rows
+        (local.set $e (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $p (i32.add (local.get $pentries) (i32.shl (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $e) (i32.const 2)))) (i32.const 2))))
+        (local.set $end (i32.add (local.get $pentries) (i32.shl (i32.load offset=4 (i32.add (local.get $pstart) (i32.shl (local.get $e) (i32.const 2)))) (i32.const 2))))
+        (local.set $x (i32.add (local.get $px) (i32.mul (local.get $i) (local.get $ldx))))
+        (local.set $l (i32.add (local.get $pl) (i32.mul (local.get $i) (local.get $stride))))
+        (i32.store (i32.add (local.get $pn) (i32.shl (local.get $i) (i32.const 2))) (i32.shr_u (i32.sub (local.get $end) (local.get $p)) (i32.const 2)))
+        (block $pairs_done
+          (br_if $pairs_done (i32.ge_u (local.get $p) (local.get $end)))
+          (loop $pairs
+            (local.set $v (i32.load (local.get $p)))
+            (i32.store (local.get $l) (i32.and (local.get $v) (i32.const 0xffff)))
+            ;; bytes 2 and 3 of the entry as lanes 0 and 1 of i32x4, then scale_bytes' quotient
+            (local.set $c (f64x2.convert_low_i32x4_s (i8x16.shuffle 2 16 16 16 3 16 16 16 16 16 16 16 16 16 16 16
+              (i32x4.splat (local.get $v)) (v128.const i64x2 0 0))))
+            (v128.store (i32.add (local.get $x) (i32.shl (i32.and (local.get $v) (i32.const 0xffff)) (i32.const 4)))
+              (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $l (i32.add (local.get $l) (i32.const 4)))
+            (br_if $pairs (i32.lt_u (local.get $p) (local.get $end)))))
+        (if (i32.and (local.get $pixels) (i32.const 1))
+          (then (call $scale_tail (i32.const 1) (i32.add (local.get $podd) (local.get $e))
+            (i32.add (local.get $x) (i32.shl (i32.sub (local.get $pixels) (i32.const 1)) (i32.const 3))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_s (local.get $i) (local.get $i1)))))
+    (local.get $touched))
+
   ;; The rows index of rows i0..i1 of X (m, k) for the products over pairs
   ;; (src/kernel/pairs.ts's indexRows, whose lists it writes to the entry):
   ;; the pairs q < k/2 of each row with an element that is not ±0 (NaN is).
