@@ -13,7 +13,7 @@ import type { Arena } from "../src/kernel/arena.js";
 import { gatherRows } from "../src/kernel/gather.js";
 import type { Kernel } from "../src/kernel/kernel.js";
 import { imagePairs } from "../src/kernel/image-pairs.js";
-import { indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
+import { indexColumns, indexRows, pairsOf, type PairIndex } from "../src/kernel/pairs.js";
 import { Rng } from "../src/network/rng.js";
 import { kernels, randomNetwork } from "./helpers.js";
 
@@ -152,9 +152,15 @@ function expectIndexedGather(kernel: Kernel, arena: Arena, images: Uint8Array, p
   X.fill(-1);
   rows.list.fill(-1);
   rows.count.fill(-1);
-  kernel.gatherPairs(0, split, pixels, lists, idx, X, 0, pixels, rows);
-  kernel.gatherPairs(split, m, pixels, lists, idx, X, 0, pixels, rows);
+  // and the update's columns index with them (over an older one), as indexColumns makes it from the rows index
+  const cols: PairIndex = { list: arena.i32(kp * m).fill(-1), count: arena.i32(kp).fill(7), stride: m };
+  kernel.gatherPairs(0, split, pixels, lists, idx, X, 0, pixels, rows, cols);
+  kernel.gatherPairs(split, m, pixels, lists, idx, X, 0, pixels, rows, cols);
   expectRows();
+  const wantCols: PairIndex = { list: new Int32Array(kp * m), count: new Int32Array(kp), stride: m };
+  indexColumns(0, kp, m, want, wantCols);
+  expect(cols.count).toEqual(wantCols.count);
+  for (let q = 0; q < kp; q++) expect(cols.list.subarray(q * m, q * m + cols.count[q])).toEqual(wantCols.list.subarray(q * m, q * m + wantCols.count[q]));
   return rows;
 }
 

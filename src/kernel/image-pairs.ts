@@ -59,11 +59,14 @@ function listPairs(images: Uint8Array, count: number, pixels: number, start?: In
 }
 
 // examples idx[i] of the listed images (pixels each) -> rows i0..i1 of the rows index and, of X (ldx), the
-// listed pairs / 255 and an odd last column: what gatherRows writes given a rows index (kernel.ts)
+// listed pairs / 255 and an odd last column: what gatherRows writes given a rows index (kernel.ts); and given a
+// columns index, those rows' entries of it (cleared when i0 is 0)
 export function gatherPairs(
   i0: number, i1: number, pixels: number, pairs: ImagePairs, idx: Int32Array, X: Float64Array, x: number, ldx: number, rows: PairIndex,
+  cols?: PairIndex,
 ): void {
   const { start, entries, odd } = pairs;
+  if (cols && i0 === 0) cols.count.fill(0, 0, pairsOf(pixels));
   for (let i = i0; i < i1; i++) {
     const e = idx[i];
     const xi = x + i * ldx;
@@ -73,6 +76,7 @@ export function gatherPairs(
       const v = entries[start[e] + t];
       const q = v & 0xffff;
       rows.list[li + t] = q;
+      if (cols) cols.list[q * cols.stride + cols.count[q]++] = i;
       X[xi + 2 * q] = BYTE_SCALE[(v >>> 16) & 255];
       X[xi + 2 * q + 1] = BYTE_SCALE[v >>> 24];
     }

@@ -82,9 +82,12 @@ export interface Kernel {
 
   // The same from the images' lists of nonzero pairs (image-pairs.ts), which
   // always makes the rows index: gatherRows's rows and index, given one.
+  // Given a columns index too, those rows' entries of it as indexColumns
+  // makes them from the rows index (cleared first when i0 is 0: blocks of
+  // rows in order).
   gatherPairs(
     i0: number, i1: number, pixels: number, pairs: ImagePairs, idx: Int32Array,
-    X: Float64Array, x: number, ldx: number, rows: PairIndex,
+    X: Float64Array, x: number, ldx: number, rows: PairIndex, cols?: PairIndex,
   ): void;
 
   // The same two products over a sparse X, taking only its nonzero pairs of

@@ -21,7 +21,7 @@ interface GemmExports {
   gather_rows(i0: number, i1: number, pixels: number, pimages: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number, ptab: number): number;
   list_pairs(count: number, pixels: number, pimages: number, pstart: number, pentries: number, t0: number): number;
   gather_pairs(i0: number, i1: number, pixels: number, pidx: number, px: number, ldx: number, pl: number, stride: number, pn: number,
-    pstart: number, pentries: number, podd: number): number;
+    pstart: number, pentries: number, podd: number, pcl: number, cstride: number, pcn: number): number;
   index_rows(i0: number, i1: number, k: number, px: number, ldx: number, pl: number, stride: number, pn: number): void;
   index_columns(q0: number, q1: number, m: number, rl: number, rstride: number, rn: number, cl: number, cstride: number, cn: number): void;
   gemm_abt_pairs(m: number, n: number, k: number, pa: number, lda: number,
@@ -166,9 +166,10 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       });
     },
 
-    gatherPairs(i0, i1, pixels, pairs, idx, X, x, ldx, rows) {
+    gatherPairs(i0, i1, pixels, pairs, idx, X, x, ldx, rows, cols) {
       gather_pairs(i0, i1, pixels, idx.byteOffset, X.byteOffset + x * 8, ldx, rows.list.byteOffset, rows.stride, rows.count.byteOffset,
-        pairs.start.byteOffset, pairs.entries.byteOffset, pairs.odd.byteOffset);
+        pairs.start.byteOffset, pairs.entries.byteOffset, pairs.odd.byteOffset,
+        cols ? cols.list.byteOffset : 0, cols ? cols.stride : 0, cols ? cols.count.byteOffset : 0);
     },
 
     // sparse X (pairs.ts): the index lives in the same memory

@@ -107,7 +107,10 @@ export class FullyConnected implements Layer {
         name: `index columns ${io.index}`, split: "units", units: pairsOf(nIn),
         reads: [{ buffer: rows.list, all: true }, { buffer: rows.count, all: true }],
         writes: [{ buffer: cols.list, all: false }, { buffer: cols.count, all: false }],
-        run: (q0, q1) => kernel.indexColumns(q0, q1, ctx.m, rows, cols),
+        run: (q0, q1) => {
+          if (pairs.colsGathered) pairs.colsGathered = false; // as index rows' step
+          else kernel.indexColumns(q0, q1, ctx.m, rows, cols);
+        },
       });
     }
     if (f.normalise) {

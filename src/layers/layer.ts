@@ -75,8 +75,9 @@ export interface LayerIO {
   mask?: Float64Array;
   dropped?: Float64Array;
   /** The nonzero pairs of the input (pairs.ts), for a fully connected first layer: rows by example, columns by pair;
-   *  `gathered` when the mini-batch's gather made the rows index with the batch (the forward then need not). */
-  pairs?: { rows: PairIndex; cols: PairIndex; gathered: boolean };
+   *  `gathered` when the mini-batch's gather made the rows index with the batch (the forward then need not),
+   *  `colsGathered` when it made the columns index too. */
+  pairs?: { rows: PairIndex; cols: PairIndex; gathered: boolean; colsGathered: boolean };
   /** The layer below, whose δ this layer's backward step computes (absent for the first layer). */
   below?: { delta: Float64Array; activation: Activation };
   /** A convolution's maps before pooling and their δ (m, F, OH, OW), the pooling's winners (m, F, PH, PW),

@@ -122,6 +122,9 @@ export class Backprop {
     const src = this.source;
     const { kernel } = this;
     const index = pairs ? [{ buffer: pairs.rows.list, all: false }, { buffer: pairs.rows.count, all: false }] : [];
+    // training: the gather from the images' lists makes the update's columns index too
+    const cols = pairs && this.ws.training ? pairs.cols : undefined;
+    if (cols) index.push({ buffer: cols.list, all: true }, { buffer: cols.count, all: true });
     return {
       name: "gather", split: "examples", units: 0, reads: [],
       writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }, ...index],
@@ -137,16 +140,17 @@ export class Backprop {
           labels[i] = ds.labels[e];
         }
         // the first layer's rows index with the rows, from the images' lists or from the bytes (fully-connected.ts)
-        if (listed) kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows);
+        if (listed) kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows, cols);
         else kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
         if (!pairs) return;
         pairs.gathered = true;
+        pairs.colsGathered = !!listed && cols !== undefined;
         // that wrote of X only what the products over pairs read: when they will not be used (a dense batch, as the
         // forward step decides from the same whole index), the rows whole (from the lists: the other pairs are 0)
         if (i0 === 0 && i1 === this.ctx.m && sparseRows(i1, n, pairs.rows)) return;
         if (!listed) return kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
         X.fill(0, i0 * n, i1 * n);
-        kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows);
+        kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows, cols);
       },
     };
   }

@@ -82,6 +82,7 @@ export class Workspace {
           rows: { list: mine(() => a.i32(capacity * kp)), count: mine(() => a.i32(capacity)), stride: kp },
           cols: { list: training ? mine(() => a.i32(kp * capacity)) : new Int32Array(0), count: mine(() => a.i32(kp)), stride: capacity },
           gathered: false,
+          colsGathered: false,
         };
       }
       if (layer instanceof ConvPool) {

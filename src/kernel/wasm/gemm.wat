@@ -459,13 +459,20 @@
   ;; low half, its bytes 2q and 2q+1 in the high one) -> the rows index at
   ;; pl, stride, pn and of X the listed pairs / 255 and an odd last byte
   ;; (podd[e]): what gather_rows writes with a rows index, from under half
-  ;; the bytes and with no listing to do. As there, one load from every
-  ;; cache line of the rows' entries first, and the bytes loaded returned.
+  ;; the bytes and with no listing to do. With pcl not 0, also the rows'
+  ;; entries of the columns index at pcl, cstride, pcn (as index_columns
+  ;; makes it from the rows index), cleared first when i0 is 0. As in
+  ;; gather_rows, one load from every cache line of the rows' entries first,
+  ;; and the bytes loaded returned.
   (func $gather_pairs (export "gather_pairs")
     (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pidx i32) (param $px i32) (param $ldx i32)
-    (param $pl i32) (param $stride i32) (param $pn i32) (param $pstart i32) (param $pentries i32) (param $podd i32) (result i32)
+    (param $pl i32) (param $stride i32) (param $pn i32) (param $pstart i32) (param $pentries i32) (param $podd i32)
+    (param $pcl i32) (param $cstride i32) (param $pcn i32) (result i32)
     (local $i i32) (local $e i32) (local $p i32) (local $end i32) (local $touched i32) (local $x i32) (local $l i32)
-    (local $v i32) (local $c v128) (local $hi v128) (local $lo v128)
+    (local $v i32) (local $q i32) (local $at i32) (local $n i32) (local $c v128) (local $hi v128) (local $lo v128)
+    (local.set $cstride (i32.shl (local.get $cstride) (i32.const 2)))
+    (if (i32.and (i32.ne (local.get $pcl) (i32.const 0)) (i32.eqz (local.get $i0)))
+      (then (memory.fill (local.get $pcn) (i32.const 0) (i32.shl (i32.shr_u (local.get $pixels) (i32.const 1)) (i32.const 2)))))
     (local.set $hi (f64x2.splat (global.get $byte_hi)))
     (local.set $lo (f64x2.splat (global.get $byte_lo)))
     (local.set $ldx (i32.shl (local.get $ldx) (i32.const 3)))
@@ -500,11 +507,18 @@
           (br_if $pairs_done (i32.ge_u (local.get $p) (local.get $end)))
           (loop $pairs
             (local.set $v (i32.load (local.get $p)))
-            (i32.store (local.get $l) (i32.and (local.get $v) (i32.const 0xffff)))
+            (local.set $q (i32.and (local.get $v) (i32.const 0xffff)))
+            (i32.store (local.get $l) (local.get $q))
+            (if (local.get $pcl) (then ;; row i goes on pair q's list
+              (local.set $at (i32.add (local.get $pcn) (i32.shl (local.get $q) (i32.const 2))))
+              (local.set $n (i32.load (local.get $at)))
+              (i32.store (i32.add (i32.add (local.get $pcl) (i32.mul (local.get $q) (local.get $cstride))) (i32.shl (local.get $n) (i32.const 2)))
+                (local.get $i))
+              (i32.store (local.get $at) (i32.add (local.get $n) (i32.const 1)))))
             ;; bytes 2 and 3 of the entry as lanes 0 and 1 of i32x4, then scale_bytes' quotient
             (local.set $c (f64x2.convert_low_i32x4_s (i8x16.shuffle 2 16 16 16 3 16 16 16 16 16 16 16 16 16 16 16
               (i32x4.splat (local.get $v)) (v128.const i64x2 0 0))))
-            (v128.store (i32.add (local.get $x) (i32.shl (i32.and (local.get $v) (i32.const 0xffff)) (i32.const 4)))
+            (v128.store (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 4)))
               (f64x2.add (f64x2.mul (local.get $c) (local.get $hi)) (f64x2.mul (local.get $c) (local.get $lo))))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
             (local.set $l (i32.add (local.get $l) (i32.const 4)))
