@@ -77,14 +77,14 @@ export interface Kernel {
     X: Float64Array, x: number, ldx: number, rows?: PairIndex,
   ): void;
 
-  // Those lists for a dataset's images (image-pairs.ts's imagePairs).
+  // A dataset's lists of each image's nonzero pairs, in memory from alloc, or
+  // undefined when they would not pay (image-pairs.ts's imagePairs).
   listPairs(images: Uint8Array, count: number, pixels: number, alloc: Alloc): ImagePairs | undefined;
 
-  // The same from the images' lists of nonzero pairs (image-pairs.ts), which
-  // always makes the rows index: gatherRows's rows and index, given one.
-  // Given a columns index too, those rows' entries of it as indexColumns
-  // makes them from the rows index (cleared first when i0 is 0: blocks of
-  // rows in order).
+  // The gather from those lists, which always makes the rows index:
+  // gatherRows's rows and index, given one. Given a columns index too, those
+  // rows' entries of it as indexColumns makes them from the rows index
+  // (cleared first when i0 is 0: blocks of rows in order).
   gatherPairs(
     i0: number, i1: number, pixels: number, pairs: ImagePairs, idx: Int32Array,
     X: Float64Array, x: number, ldx: number, rows: PairIndex, cols?: PairIndex,

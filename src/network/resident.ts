@@ -3,8 +3,9 @@
 // TypeScript gather reading the JavaScript heap. For a network whose first
 // layer takes the input's nonzero pairs, the images' lists of them
 // (image-pairs.ts: 21 MB for MNIST's 60,000, under half the images' bytes,
-// and nothing left to list); otherwise the images themselves (47 MB). An engine trains on its copy; one copy per arena, dataset and form,
-// shared by the engines on it.
+// and nothing left to list); otherwise the images themselves (47 MB). An
+// engine trains on its copy; one copy per arena, dataset and form, shared by
+// the engines on it.
 import type { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
