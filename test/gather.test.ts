@@ -90,6 +90,26 @@ describe.each(kernels())("gather, $name kernel", ({ kernel, arena }) => {
     expect(kernel.listPairs(dense, 20, 784, arena)).toBeUndefined();
   });
 
+  test("a dataset's copies: its lists for a network that takes the pairs, its images for one that does not, each made once", () => {
+    const rng = new Rng(3);
+    const images = Uint8Array.from({ length: 50 * 784 }, () => (rng.uniform() < 0.2 ? 1 + Math.floor(rng.uniform() * 255) : 0));
+    const ds = { images, labels: new Uint8Array(50), count: 50, rows: 28, cols: 28, pixels: 784 };
+    const listed = resident(arena, ds, kernel);
+    expect(listed.pairs?.start.length).toBe(51);
+    expect(listed.images).toBe(images); // not copied
+    expect(listed.resident).toBeFalsy();
+    const copied = resident(arena, ds);
+    expect(copied.resident).toBe(true);
+    expect(copied.images).not.toBe(images);
+    expect(copied.images).toEqual(images);
+    expect(resident(arena, ds, kernel)).toBe(listed);
+    expect(resident(arena, ds)).toBe(copied);
+    expect(resident(arena, listed, kernel)).toBe(listed); // a copy as it is
+    // dense images: no lists, the images' copy instead
+    const dense = { ...ds, images: images.map((_, p) => 1 + (p % 7)) };
+    expect(resident(arena, dense, kernel).resident).toBe(true);
+  });
+
   // with every third batch's images made dense (64% of the pairs nonzero), the first layer takes its dense
   // products for those batches, which read the pairs a kernel's gather need not write; and the batches after them
   // come into an X that still holds a dense batch's pixels
