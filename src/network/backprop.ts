@@ -130,8 +130,8 @@ export class Backprop {
       writes: [{ buffer: X, all: false }, { buffer: labels, all: false }, { buffer: picks, all: false }, ...index],
       run: (i0, i1) => {
         const ds = src.ds!;
-        const listed = pairs && ds.pairs;
-        if (!ds.resident && !listed) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
+        const lists = pairs ? ds.pairs : undefined;
+        if (!ds.resident && !lists) return gatherBatch(ds, src.order, src.start + i0, i1 - i0, X, i0 * n, labels, i0);
         // the images or their lists are in the kernel's memory (resident.ts)
         for (let i = i0; i < i1; i++) {
           const e = src.order[src.start + i];
@@ -140,17 +140,17 @@ export class Backprop {
           labels[i] = ds.labels[e];
         }
         // the first layer's rows index with the rows, from the images' lists or from the bytes (fully-connected.ts)
-        if (listed) kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows, cols);
+        if (lists) kernel.gatherPairs(i0, i1, n, lists, picks, X, 0, n, pairs!.rows, cols);
         else kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n, pairs?.rows);
         if (!pairs) return;
         pairs.gathered = true;
-        pairs.colsGathered = !!listed && cols !== undefined;
+        pairs.colsGathered = lists !== undefined && cols !== undefined;
         // that wrote of X only what the products over pairs read: when they will not be used (a dense batch, as the
         // forward step decides from the same whole index), the rows whole (from the lists: the other pairs are 0)
         if (i0 === 0 && i1 === this.ctx.m && sparseRows(i1, n, pairs.rows)) return;
-        if (!listed) return kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
+        if (!lists) return kernel.gatherRows(i0, i1, n, ds.images, picks, X, 0, n);
         X.fill(0, i0 * n, i1 * n);
-        kernel.gatherPairs(i0, i1, n, ds.pairs!, picks, X, 0, n, pairs.rows, cols);
+        kernel.gatherPairs(i0, i1, n, lists, picks, X, 0, n, pairs.rows, cols);
       },
     };
   }

@@ -203,23 +203,14 @@
     (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pimages i32) (param $pidx i32)
     (param $px i32) (param $ldx i32) (param $pl i32) (param $stride i32) (param $pn i32) (param $ptab i32) (result i32)
     (local $i i32) (local $p i32) (local $e i32) (local $touched i32)
-    ;; First one load from every cache line of the rows, all independent, so
-    ;; that the rows come from memory together: converting straight away kept
-    ;; only the next two or three lines in flight (gather 36 -> 19 ms an epoch,
-    ;; 784-30-10 mini-batch 10). The bytes loaded are returned so that no
-    ;; compiler may drop the loads.
+    ;; First the rows' cache lines (touch_lines), then their conversion.
     (local.set $i (local.get $i0))
     (block $touch_done
-      (br_if $touch_done (i32.or (i32.ge_s (local.get $i) (local.get $i1)) (i32.eqz (local.get $pixels))))
+      (br_if $touch_done (i32.ge_s (local.get $i) (local.get $i1)))
       (loop $touch
         (local.set $p (i32.add (local.get $pimages)
           (i32.mul (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $pixels))))
-        (local.set $e (i32.add (local.get $p) (local.get $pixels)))
-        (loop $lines
-          (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $p))))
-          (local.set $p (i32.add (local.get $p) (i32.const 64)))
-          (br_if $lines (i32.lt_u (local.get $p) (local.get $e))))
-        (local.set $touched (i32.or (local.get $touched) (i32.load8_u (i32.sub (local.get $e) (i32.const 1)))))
+        (local.set $touched (i32.or (local.get $touched) (call $touch_lines (local.get $p) (i32.add (local.get $p) (local.get $pixels)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $touch (i32.lt_s (local.get $i) (local.get $i1)))))
     (local.set $i (local.get $i0))
@@ -236,6 +227,21 @@
           (else (call $scale_bytes (local.get $pixels) (local.get $p) (local.get $e))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $rows (i32.lt_s (local.get $i) (local.get $i1)))))
+    (local.get $touched))
+
+  ;; One load from every cache line of the bytes p .. end, all independent,
+  ;; so that a gather's rows come from memory together: converting straight
+  ;; away kept only the next two or three lines in flight (gather 36 -> 19 ms
+  ;; an epoch, 784-30-10 mini-batch 10). The bytes loaded are returned so that
+  ;; no compiler may drop the loads.
+  (func $touch_lines (param $p i32) (param $end i32) (result i32)
+    (local $touched i32)
+    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return (i32.const 0))))
+    (local.set $touched (i32.load8_u (i32.sub (local.get $end) (i32.const 1))))
+    (loop $lines
+      (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 64)))
+      (br_if $lines (i32.lt_u (local.get $p) (local.get $end))))
     (local.get $touched))
 
   ;; Bytes to [0, 1] doubles, X[i] = bytes[i] / 255 for i < n (the
@@ -462,8 +468,8 @@
   ;; the bytes and with no listing to do. With pcl not 0, also the rows'
   ;; entries of the columns index at pcl, cstride, pcn (as index_columns
   ;; makes it from the rows index), cleared first when i0 is 0. As in
-  ;; gather_rows, one load from every cache line of the rows' entries first,
-  ;; and the bytes loaded returned.
+  ;; gather_rows, the rows' entries' cache lines first (touch_lines), and the
+  ;; bytes loaded returned.
   (func $gather_pairs (export "gather_pairs")
     (param $i0 i32) (param $i1 i32) (param $pixels i32) (param $pidx i32) (param $px i32) (param $ldx i32)
     (param $pl i32) (param $stride i32) (param $pn i32) (param $pstart i32) (param $pentries i32) (param $podd i32)
@@ -484,13 +490,7 @@
         (local.set $e (i32.shl (i32.load (i32.add (local.get $pidx) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2)))
         (local.set $p (i32.add (local.get $pentries) (i32.shl (i32.load (i32.add (local.get $pstart) (local.get $e))) (i32.const 2))))
         (local.set $end (i32.add (local.get $pentries) (i32.shl (i32.load offset=4 (i32.add (local.get $pstart) (local.get $e))) (i32.const 2))))
-        (block $lines_done
-          (br_if $lines_done (i32.ge_u (local.get $p) (local.get $end)))
-          (local.set $touched (i32.or (local.get $touched) (i32.load8_u (i32.sub (local.get $end) (i32.const 1)))))
-          (loop $lines
-            (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $p))))
-            (local.set $p (i32.add (local.get $p) (i32.const 64)))
-            (br_if $lines (i32.lt_u (local.get $p) (local.get $end)))))
+        (local.set $touched (i32.or (local.get $touched) (call $touch_lines (local.get $p) (local.get $end))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $touch (i32.lt_s (local.get $i) (local.get $i1)))))
     (local.set $i (local.get $i0))
