@@ -1,7 +1,10 @@
 // Decides, run of mini-batches by run, which way trains fastest right now:
 // the team, or one of its threads alone. Every way gives identical numbers,
 // so this is only about speed: now and then a few mini-batches are timed
-// another way. The way in use counts as fast as the best of its last few
+// another way, and a way whose probe beats the way in use trains a whole
+// slice on trial before it is taken: short probes of the team ran faster
+// than its whole slices (a stall of either core stops both threads, and a
+// longer run meets more of them). The way in use counts as fast as the best of its last few
 // runs: a run's time only ever grows from what the way can do (an evaluation
 // or a collection just before it, the machine's other work), and single slow
 // runs of the team, a few times slower than the rest, made a moving average
@@ -50,6 +53,8 @@ export class ModeChooser {
   // The first probe waits a few slices: a team whose worker code is not yet
   // optimised by the JIT would look slow, and short probes never warm it up.
   private untilProbe = FIRST_PROBE;
+  private trial?: Way; // a way whose probe beat the way in use, to train the next slice whole before it is taken
+  private onTrial?: Way; // the way of a trial planned and not yet recorded (the engine plans a slice ahead)
   private examples = { team: 0, all: 0 };
 
   private minRun = 1; // examples in a run long enough to judge a way by
@@ -63,8 +68,14 @@ export class ModeChooser {
   plan(start: number, end: number, batchSize: number): Run[] {
     if (this.fixed !== undefined) return [{ way: this.fixed, start, end, timed: start }];
     this.minRun = PROBE_BATCHES * batchSize;
-    if (end - start < PROBE_RUN * batchSize || --this.untilProbe > 0) return [{ way: this.use, start, end, timed: start }];
     const warm = start + PROBE_WARMUP * batchSize;
+    if (end - start < PROBE_RUN * batchSize) return [{ way: this.use, start, end, timed: start }];
+    if (this.trial !== undefined) {
+      this.onTrial = this.trial;
+      this.trial = undefined;
+      return [{ way: this.onTrial, start, end, timed: warm }];
+    }
+    if (--this.untilProbe > 0) return [{ way: this.use, start, end, timed: start }];
     const split = warm + this.minRun;
     if (this.ways[this.next] === this.use) this.next = (this.next + 1) % this.ways.length;
     const probe = this.ways[this.next];
@@ -91,12 +102,19 @@ export class ModeChooser {
       }
       return;
     }
-    // a probe: switch if its way is now faster, else probe less often; but not after a way's first probe, which
-    // runs code its thread has not run before (a worker's first probe alone measured 6-8x its later ones)
+    // a probe, or a trial: a probe that is faster than the way in use sends its way on trial, and a trial that is
+    // faster takes over; else probe less often, but not after a way's first probe, which runs code its thread has
+    // not run before (a worker's first probe alone measured 6-8x its later ones)
+    const onTrial = this.onTrial === run.way;
+    this.onTrial = undefined;
     const first = !this.probed.has(run.way);
     this.probed.add(run.way);
     this.cost.set(run.way, perExample);
     if (perExample < (this.cost.get(this.use) ?? NaN)) {
+      if (!onTrial) {
+        this.trial = run.way;
+        return;
+      }
       this.use = run.way;
       this.recent = [perExample];
       this.interval = MIN_INTERVAL;
