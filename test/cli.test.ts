@@ -4,8 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { jitFlags } from "../src/cli/jit.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
+const JIT = path.resolve(import.meta.dirname, "../dist/cli/jit.js");
 const SMALL = ["--epochs", "1", "--train-size", "1000", "--test-size", "500", "--validation-size", "1000"];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -164,6 +166,17 @@ describe("mnist-train (built bin)", () => {
     expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^mnist-train: warning: the WebAssembly kernel could not be loaded .*; using the JavaScript kernel$/)]);
     expect(JSON.parse(r.stdout.split("\n")[0])).toMatchObject({ type: "config", kernel: "js" });
     expect(r.stdout.trimEnd().split("\n").at(-1)).toContain('"type":"summary"');
+  });
+
+  it("sets only V8 flags that this Node's V8 knows, and silently (Node 20: a smaller interrupt budget; src/cli/jit.ts)", () => {
+    const flags = jitFlags();
+    const known = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout;
+    for (const flag of flags) expect(known).toContain(`  ${flag.split("=")[0]} (`);
+    expect(flags.length > 0).toBe(process.versions.node.startsWith("20."));
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `(await import(${JSON.stringify(JIT)})).tuneJit()`], { encoding: "utf8" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);
+    // another major's flags are not this one's: a Node 24's V8 rejects Node 20's flag out loud
+    expect(jitFlags("24.0.0")).toEqual([]);
   });
 
   it("--version prints the package version", () => {

@@ -11,6 +11,7 @@ import { addSweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 import { restoreTerminal } from "./progress.js";
 import { VERSION } from "./version.js";
+import { tuneJit } from "./jit.js";
 
 const KERNEL_HELP = `matrix kernel (default: ${DEFAULTS.kernel}: WebAssembly, with fused multiply-adds where the runtime has ` +
   "relaxed SIMD, Node 22 and later; wasm-mul-add: without them on any runtime, the same bits as Node 20; js: TypeScript)";
@@ -104,6 +105,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI and returns the exit code; nothing below here calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
+  tuneJit();
   // `mnist-train ... | head` closes stdout early: that ends the output, it is not an error
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
