@@ -2,17 +2,17 @@
 // the team, or one of its threads alone. Every way gives identical numbers,
 // so this is only about speed: now and then a few mini-batches are timed
 // another way, and a way whose probe beats the way in use trains a whole
-// slice on trial before it is taken: short probes of the team ran faster
-// than its whole slices (a stall of either core stops both threads, and a
-// longer run meets more of them). The way in use counts as fast as the best of its last few
-// runs: a run's time only ever grows from what the way can do (an evaluation
-// or a collection just before it, the machine's other work), and single slow
-// runs of the team, a few times slower than the rest, made a moving average
-// pick the slower way. A probe's figure stands for its way as it is (it is
-// the freshest news of a way not in use). Each thread alone is a way of its
-// own because the cores need not be equally fast: on this project's VMs one
-// vCPU often trains 1.5x slower than the other for minutes, and the calling
-// thread may be the one on it (README, Threads).
+// slice on trial before it is taken (the team's short probes ran faster than
+// its whole slices: a stall of either core stops both threads, and a longer
+// run meets more of them). The way in use counts as fast as the best of its
+// last few runs: a run's time only ever grows from what the way can do (an
+// evaluation or a collection just before it, the machine's other work), and
+// single slow runs of the team, a few times slower than the rest, made a
+// moving average pick the slower way. A probe's figure stands for its way as
+// it is (it is the freshest news of a way not in use). Each thread alone is a
+// way of its own because the cores need not be equally fast: on this
+// project's VMs one vCPU often trains 1.5x slower than the other for minutes,
+// and the calling thread may be the one on it (README, Threads).
 
 /** The team, or thread t (0 = the calling thread) alone. */
 export type Way = typeof TEAM | number;
