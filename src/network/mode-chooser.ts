@@ -51,7 +51,8 @@ export class ModeChooser {
   private next = 0; // the index in `ways` of the next probe's way (never the one in use)
   private interval = MIN_INTERVAL; // slices between probes, doubled while probes find nothing faster
   // The first probe waits a few slices: a team whose worker code is not yet
-  // optimised by the JIT would look slow, and short probes never warm it up.
+  // optimised by the JIT would look slow, and short probes never warm it up
+  // (src/cli/jit.ts).
   private untilProbe = FIRST_PROBE;
   private trial?: Way; // a way whose probe beat the way in use, to train the next slice whole before it is taken
   private onTrial?: Way; // the way of a trial planned and not yet recorded (the engine plans a slice ahead)
