@@ -21,7 +21,8 @@ export interface ImagePairs {
   odd: Uint8Array;
 }
 
-/** Lists the pairs into start and entries as imagePairs does; without them, only counts them. Returns the count. */
+/** Lists the pairs into entries and each image's first entry into start (not start[count]) as imagePairs does;
+ *  without them, only counts them. Returns the count. */
 export type ListPairs = (start?: Int32Array, entries?: Int32Array) => number;
 
 /** The lists of `count` images of `pixels` bytes, or undefined when they would not pay: more than 65,536 pairs a
@@ -36,6 +37,7 @@ export function imagePairs(images: Uint8Array, count: number, pixels: number, al
   const start = alloc.i32(count + 1);
   const entries = alloc.i32(total);
   list(start, entries);
+  start[count] = total;
   const odd = alloc.u8(pixels & 1 ? count : 0);
   for (let e = 0; e < odd.length; e++) odd[e] = images[e * pixels + pixels - 1];
   return { start, entries, odd };
@@ -54,7 +56,6 @@ function listPairs(images: Uint8Array, count: number, pixels: number, start?: In
       t++;
     }
   }
-  if (start) start[count] = t;
   return t;
 }
 

@@ -161,7 +161,6 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
           scratch.set(images.subarray(e0 * pixels, (e0 + n) * pixels));
           t = list_pairs(n, pixels, scratch.byteOffset, start ? start.byteOffset + 4 * e0 : 0, entries ? entries.byteOffset : 0, t);
         }
-        if (start) start[count] = t;
         return t;
       });
     },

@@ -7,8 +7,7 @@ import type { Dataset } from "../data/dataset.js";
 import { gatherRange } from "../data/batch.js";
 import { sumRows } from "../kernel/elementwise.js";
 import { Backprop, convKernelFor, Workspace } from "./backprop.js";
-import { takesPairs } from "./workspace.js";
-import { resident } from "./resident.js";
+import { residentFor } from "./resident.js";
 import { costBlocks, scoreRange, totalCost, trace } from "./score.js";
 import type { Cost } from "./costs.js";
 import type { Network } from "./network.js";
@@ -74,7 +73,7 @@ export class SerialEngine implements Engine {
   }
 
   trainBatches(ds: Dataset, order: Uint32Array, start: number, end: number, batchSize: number, eta: number, decay: number, epoch = 0): void {
-    this.bp.trainRange(resident(this.arena, ds, takesPairs(this.network) ? this.kernel : undefined), order, start, end, batchSize, eta, decay, epoch);
+    this.bp.trainRange(residentFor(this.arena, ds, this.network, this.kernel), order, start, end, batchSize, eta, decay, epoch);
   }
 
   evaluate(ds: Dataset, cost?: Cost, lambda = 0, n = ds.count): Score {

@@ -16,8 +16,7 @@ import { wasmModule } from "../kernel/wasm.js";
 import { Workspace } from "./backprop.js";
 import { ModeChooser, TEAM, type Run } from "./mode-chooser.js";
 import { copiedFrom, copyLayout } from "./replicas.js";
-import { takesPairs } from "./workspace.js";
-import { resident } from "./resident.js";
+import { residentFor } from "./resident.js";
 import { costBlocks } from "./score.js";
 import type { Cost } from "./costs.js";
 import { EVAL_CHUNK, meanCost, SerialEngine, type Engine, type EngineOptions, type Score } from "./engine.js";
@@ -53,7 +52,7 @@ export class ParallelEngine implements Engine {
       ...newControl(),
       costBlocks: new Float64Array(new SharedArrayBuffer(8 * costBlocks(largest))),
       order,
-      datasets: o.datasets.map((ds) => resident(arena, ds, takesPairs(network) ? o.kernel : undefined)),
+      datasets: o.datasets.map((ds) => residentFor(arena, ds, network, o.kernel)),
       architecture: network.architecture,
       network: network.layout,
       // thread 0 trains the network itself, every other thread its own copy of the layers all run whole

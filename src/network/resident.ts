@@ -9,6 +9,8 @@
 import type { Arena } from "../kernel/arena.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Dataset } from "../data/dataset.js";
+import type { Network } from "./network.js";
+import { takesPairs } from "./workspace.js";
 
 const copies = new WeakMap<Arena, Map<Dataset, { images?: Dataset; pairs?: Dataset | null }>>();
 
@@ -32,4 +34,9 @@ export function resident(arena: Arena, ds: Dataset, pairs?: Kernel): Dataset {
     forms.images = { ...ds, images, resident: true };
   }
   return forms.images;
+}
+
+/** ds as an engine training `net` with `kernel` gathers it: the lists of pairs when its first layer takes them. */
+export function residentFor(arena: Arena, ds: Dataset, net: Network, kernel: Kernel): Dataset {
+  return resident(arena, ds, takesPairs(net) ? kernel : undefined);
 }
