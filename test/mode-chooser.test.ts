@@ -60,6 +60,15 @@ describe("ModeChooser", () => {
     }
   });
 
+  it("rates the way in use by its usual slices, not its best one: a team fast in one slice of four is left", () => {
+    // the team takes 3 in most whole slices and 1.5 in every fourth (a quiet moment), each thread alone 2: the best
+    // of the last four slices, 1.5, would keep the team for good at 3 where a thread alone takes 2
+    const chooser = new ModeChooser(2);
+    for (let i = 0; i < 40; i++) slice(chooser, (way) => (way === TEAM ? (i % 4 === 0 ? 1.5 : 3) : 2));
+    expect(chooser.way).not.toBe(TEAM);
+    expect(chooser.teamShare).toBeLessThan(0.5);
+  });
+
   it("probes again soon when the way in use slows down, instead of waiting out the longest gap", () => {
     const chooser = new ModeChooser(2);
     // the calling thread alone is the fastest for long enough that probes are 64 slices apart

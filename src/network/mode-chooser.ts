@@ -4,12 +4,12 @@
 // another way, and a way whose probe beats the way in use trains a whole
 // slice on trial before it is taken (the team's short probes ran faster than
 // its whole slices: a stall of either core stops both threads, and a longer
-// run meets more of them). The way in use counts as fast as the best of its
-// last few runs: a run's time only ever grows from what the way can do (an
-// evaluation or a collection just before it, the machine's other work), and
-// single slow runs of the team, a few times slower than the rest, made a
-// moving average pick the slower way. A probe's figure stands for its way as
-// it is (it is the freshest news of a way not in use). Each thread alone is a
+// run meets more of them). The way in use counts as fast as the middle of
+// its last few runs: single slow runs of the team, a few times slower than
+// the rest (the first after an evaluation, say), made a moving average pick
+// the slower way, and its best run made the team look faster than it mostly
+// was (README, Threads). A probe's figure stands for its way as it is (it is
+// the freshest news of a way not in use). Each thread alone is a
 // way of its own because the cores need not be equally fast: on this
 // project's VMs one vCPU often trains 1.5x slower than the other for minutes,
 // and the calling thread may be the one on it (README, Threads).
@@ -37,9 +37,9 @@ export const PROBE_RUN = PROBE_WARMUP + 2 * PROBE_BATCHES;
 const MIN_INTERVAL = 2;
 const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
-/** Runs of the way in use whose best figure stands for it. */
+/** Runs of the way in use whose middle figure stands for it. */
 const WINDOW = 4;
-/** A run of the way in use this much slower than its best brings the next probe forward. */
+/** A run of the way in use this much slower than its usual brings the next probe forward. */
 const SLOWDOWN = 1.25;
 
 export class ModeChooser {
@@ -92,12 +92,12 @@ export class ModeChooser {
     if (run.way === TEAM) this.examples.team += run.end - run.start;
     if (n < this.minRun || this.fixed !== undefined) return; // too short: start-up costs would swamp the figure
     if (run.way === this.use) {
-      const best = this.cost.get(run.way) ?? perExample;
+      const usual = this.cost.get(run.way) ?? perExample;
       this.recent = [...this.recent.slice(1 - WINDOW), perExample];
-      this.cost.set(run.way, Math.min(...this.recent));
-      // much slower than its best: perhaps its core has become the slow one (or the scheduler moved the thread
+      this.cost.set(run.way, lowerMedian(this.recent));
+      // much slower than usual: perhaps its core has become the slow one (or the scheduler moved the thread
       // there), which waiting out the longest gap between probes would pay for over epochs; probe again soon
-      if (perExample > SLOWDOWN * best) {
+      if (perExample > SLOWDOWN * usual) {
         this.interval = MIN_INTERVAL;
         this.untilProbe = Math.min(this.untilProbe, MIN_INTERVAL);
       }
@@ -133,4 +133,10 @@ export class ModeChooser {
   get teamShare(): number {
     return this.examples.all ? this.examples.team / this.examples.all : 1;
   }
+}
+
+/** The middle of `xs`, the lower of the two middle ones for an even count: one slow run in four, or two, leave it. */
+function lowerMedian(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1];
 }
