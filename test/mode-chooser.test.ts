@@ -52,12 +52,34 @@ describe("ModeChooser", () => {
     expect(runs[3]).toEqual([{ way: 0, start: 0, end: 240, timed: 80 }, { way: TEAM, start: 240, end: 400, timed: 240 }]);
   });
 
-  it("stays with the team through single slow slices (after an evaluation, say) that a moving average would follow", () => {
+  it("keeps the team through single slow slices (the first after each evaluation, say)", () => {
+    // an epoch of mb 10 is 20 slices; the team's first slice of each takes 6, the rest 1; each thread alone 2
     const chooser = new ModeChooser(2);
-    for (let i = 0; i < 300; i++) {
-      const runs = slice(chooser, (way) => (way === TEAM ? (i % 3 === 0 ? 6 : 1) : 2));
-      expect(runs.at(-1)?.way).toBe(TEAM); // each slice's training after any probe
+    const ways: Way[] = [];
+    for (let i = 0; i < 400; i++) ways.push(slice(chooser, (way) => (way === TEAM ? (i % 20 === 0 ? 6 : 1) : 2)).at(-1)!.way);
+    expect(chooser.teamShare).toBeGreaterThan(0.85);
+    // a slice after a slow one may go to a thread alone on trial, and back: never more than three in a row
+    let longest = 0;
+    ways.reduce((alone, way) => {
+      const n = way === TEAM ? 0 : alone + 1;
+      longest = Math.max(longest, n);
+      return n;
+    }, 0);
+    expect(longest).toBeLessThanOrEqual(3);
+  });
+
+  it("leaves a thread alone within a few slices once it runs much slower than usual (moved to the slow core)", () => {
+    const chooser = new ModeChooser(2);
+    for (let i = 0; i < 300; i++) slice(chooser, speeds(1, 0.5, 0.6));
+    expect(chooser.way).toBe(0);
+    // its earlier runs, all fast, must not hide the change
+    let switched = -1;
+    for (let i = 0; i < 20 && switched < 0; i++) {
+      slice(chooser, speeds(1, 0.8, 0.6));
+      if (chooser.way === 1) switched = i;
     }
+    expect(switched).toBeGreaterThanOrEqual(0);
+    expect(switched).toBeLessThanOrEqual(3);
   });
 
   it("rates the way in use by its usual slices, not its best one: a team fast in one slice of four is left", () => {

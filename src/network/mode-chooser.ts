@@ -93,11 +93,14 @@ export class ModeChooser {
     if (n < this.minRun || this.fixed !== undefined) return; // too short: start-up costs would swamp the figure
     if (run.way === this.use) {
       const usual = this.cost.get(run.way) ?? perExample;
-      this.recent = [...this.recent.slice(1 - WINDOW), perExample];
-      this.cost.set(run.way, lowerMedian(this.recent));
       // much slower than usual: perhaps its core has become the slow one (or the scheduler moved the thread
-      // there), which waiting out the longest gap between probes would pay for over epochs; probe again soon
-      if (perExample > SLOWDOWN * usual) {
+      // there), which its earlier runs would hide and waiting out the longest gap between probes would pay for
+      // over epochs; the run stands for the way until it runs fast again, and the next probe comes soon (a way
+      // that wins it must still win a whole slice on trial)
+      const slow = perExample > SLOWDOWN * usual;
+      this.recent = slow ? [perExample] : [...this.recent.slice(1 - WINDOW), perExample];
+      this.cost.set(run.way, lowerMedian(this.recent));
+      if (slow) {
         this.interval = MIN_INTERVAL;
         this.untilProbe = Math.min(this.untilProbe, MIN_INTERVAL);
       }
