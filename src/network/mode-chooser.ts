@@ -39,7 +39,7 @@ const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
 /** Runs of the way in use whose middle figure stands for it. */
 const WINDOW = 4;
-/** A run of the way in use this much slower than its usual brings the next probe forward. */
+/** A run of the way in use this much slower than usual stands for it alone and brings the next probe forward. */
 const SLOWDOWN = 1.25;
 
 export class ModeChooser {
@@ -138,7 +138,7 @@ export class ModeChooser {
   }
 }
 
-/** The middle of `xs`, the lower of the two middle ones for an even count: one slow run in four, or two, leave it. */
+/** The middle of `xs`, the lower of the two middle ones for an even count: one or two slow runs in four leave it. */
 function lowerMedian(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[(sorted.length - 1) >> 1];
