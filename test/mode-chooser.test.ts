@@ -91,6 +91,22 @@ describe("ModeChooser", () => {
     expect(chooser.teamShare).toBeLessThan(0.5);
   });
 
+  it("a probe far slower than its way's last one (a glitch) does not lengthen the gap to the next probe", () => {
+    // the team in use; each thread alone slower, probed in turn at gaps 2, 2, 4, 8...; the 4th probe reads 10x
+    const gaps = (glitchAt: number): number[] => {
+      const chooser = new ModeChooser(2);
+      const at: number[] = [];
+      for (let i = 0; i < 80; i++) {
+        const glitch = at.length === glitchAt;
+        const runs = slice(chooser, (way) => (way === TEAM ? 1 : glitch ? 20 : 2));
+        if (runs.length === 2) at.push(i);
+      }
+      return at.slice(1).map((a, k) => a - at[k]);
+    };
+    expect(gaps(-1).slice(0, 5)).toEqual([2, 2, 4, 8, 16]);
+    expect(gaps(3).slice(0, 5)).toEqual([2, 2, 4, 4, 8]);
+  });
+
   it("probes again soon when the way in use slows down, instead of waiting out the longest gap", () => {
     const chooser = new ModeChooser(2);
     // the calling thread alone is the fastest for long enough that probes are 64 slices apart

@@ -39,6 +39,8 @@ const FIRST_PROBE = 4;
 const MAX_INTERVAL = 64;
 /** Runs of the way in use whose middle figure stands for it. */
 const WINDOW = 4;
+/** A probe this much slower than its way's last one does not lengthen the gap between probes. */
+const GLITCH = 2;
 /** A run of the way in use this much slower than usual stands for it alone and brings the next probe forward. */
 const SLOWDOWN = 1.25;
 
@@ -108,10 +110,13 @@ export class ModeChooser {
     }
     // a probe, or a trial: a probe that is faster than the way in use sends its way on trial, and a trial that is
     // faster takes over; else probe less often, but not after a way's first probe, which runs code its thread has
-    // not run before (a worker's first probe alone measured 6-8x its later ones)
+    // not run before (a worker's first probe alone measured 6-8x its later ones), nor after one far slower than the
+    // way's last (a team's probe after a long run of a thread alone read 30-36 µs an example where the ones around
+    // it read 3-4): one such reading would keep a way out for up to MAX_INTERVAL slices
     const onTrial = this.onTrial === run.way;
     this.onTrial = undefined;
     const first = !this.probed.has(run.way);
+    const glitch = perExample > GLITCH * (this.cost.get(run.way) ?? Infinity);
     this.probed.add(run.way);
     this.cost.set(run.way, perExample);
     if (perExample < (this.cost.get(this.use) ?? NaN)) {
@@ -122,7 +127,7 @@ export class ModeChooser {
       this.use = run.way;
       this.recent = [perExample];
       this.interval = MIN_INTERVAL;
-    } else if (!first) {
+    } else if (!first && !glitch) {
       this.interval = Math.min(MAX_INTERVAL, this.interval * 2);
     }
     this.untilProbe = this.interval;
