@@ -12,6 +12,15 @@ function slice(chooser: ModeChooser, msPerExample: (way: Way) => number): Run[] 
 /** The team at `team` ms an example, each thread alone at `alone[t]`. */
 const speeds = (team: number, ...alone: number[]) => (way: Way): number => (way === TEAM ? team : alone[way]);
 
+/** Plans slices at `msPerExample` until `way` is in use: the index of the slice that took it there, or -1 within `limit`. */
+function slicesUntil(chooser: ModeChooser, way: Way, limit: number, msPerExample: (way: Way) => number): number {
+  for (let i = 0; i < limit; i++) {
+    slice(chooser, msPerExample);
+    if (chooser.way === way) return i;
+  }
+  return -1;
+}
+
 describe("ModeChooser", () => {
   it("starts with the team, probes each thread alone in turn from the fourth slice, then ever less often", () => {
     const chooser = new ModeChooser(2);
@@ -73,11 +82,7 @@ describe("ModeChooser", () => {
     for (let i = 0; i < 300; i++) slice(chooser, speeds(1, 0.5, 0.6));
     expect(chooser.way).toBe(0);
     // its earlier runs, all fast, must not hide the change
-    let switched = -1;
-    for (let i = 0; i < 20 && switched < 0; i++) {
-      slice(chooser, speeds(1, 0.8, 0.6));
-      if (chooser.way === 1) switched = i;
-    }
+    const switched = slicesUntil(chooser, 1, 20, speeds(1, 0.8, 0.6));
     expect(switched).toBeGreaterThanOrEqual(0);
     expect(switched).toBeLessThanOrEqual(3);
   });
@@ -113,11 +118,7 @@ describe("ModeChooser", () => {
     for (let i = 0; i < 300; i++) slice(chooser, speeds(1, 0.5, 2));
     expect(chooser.way).toBe(0);
     // then its core becomes the slow one and the worker's the fast one
-    let switched = -1;
-    for (let i = 0; i < 64 && switched < 0; i++) {
-      slice(chooser, speeds(1, 1.5, 0.6));
-      if (chooser.way === 1) switched = i;
-    }
+    const switched = slicesUntil(chooser, 1, 64, speeds(1, 1.5, 0.6));
     expect(switched).toBeGreaterThanOrEqual(0);
     expect(switched).toBeLessThan(16);
   });

@@ -9,10 +9,10 @@
 // the rest (the first after an evaluation, say), made a moving average pick
 // the slower way, and its best run made the team look faster than it mostly
 // was (README, Threads). A probe's figure stands for its way as it is (it is
-// the freshest news of a way not in use). Each thread alone is a
-// way of its own because the cores need not be equally fast: on this
-// project's VMs one vCPU often trains 1.5x slower than the other for minutes,
-// and the calling thread may be the one on it (README, Threads).
+// the freshest news of a way not in use). Each thread alone is a way of its
+// own because the cores need not be equally fast: on this project's VMs one
+// vCPU often trains 1.5x slower than the other for minutes, and the calling
+// thread may be the one on it (README, Threads).
 
 /** The team, or thread t (0 = the calling thread) alone. */
 export type Way = typeof TEAM | number;
