@@ -5,12 +5,16 @@
 // first epoch is dropped as warm-up (JIT, caches, page faults), so with
 // --epochs E every run gives epochs 2..E and the median is over those of
 // all rounds (with --epochs 1 the first epoch is all there is, and is used).
+// Six epochs by default: ours keep getting faster until the third or fourth
+// (V8's compiling on Node 24; at mini-batch 100 on either Node, 15-30% in the
+// second: README, Performance), and a book run of 30 epochs spends nearly all
+// its time at the later speed.
 // Times are training only, as both programs report them (ours: the JSON
 // epoch `seconds`; numpy: "train X s"); evaluation and data loading are out.
 // mnist-train runs on the Node running this script: run it with another Node
 // on the PATH (or by its path) to measure that one.
 //
-//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 2] [--configs main|all] [--kernels js,wasm] [--cpu N] [--loop] [--json]
+//   node scripts/bench-compare.mjs [--rounds 3] [--epochs 6] [--configs main|all|conv] [--kernels js,wasm] [--cpu N] [--loop] [--json]
 //
 // Without python3 or numpy, only mnist-train runs.
 import { spawnSync } from "node:child_process";
@@ -41,7 +45,7 @@ const CONFIGS = {
 
 const USAGE = `usage: node scripts/bench-compare.mjs [options]
   --rounds <n>        runs of every program per configuration, alternating (default 3)
-  --epochs <n>        epochs per run; the first is dropped as warm-up when n > 1 (default 2)
+  --epochs <n>        epochs per run; the first is dropped as warm-up when n > 1 (default 6, conv 2)
   --configs <set>     main (784-30-10, mini-batch 10) or all (also 784-100-10 mb 10, 784-30-10 mb 100), or conv:
                       chapter 6's ch6-conv and ch6-conv2 (5,000 images an epoch) against PyTorch (scripts/torch_conv.py,
                       float64, same threads) when a python3 can import torch
@@ -74,7 +78,7 @@ function parseOptions() {
     ({ values } = parseArgs({
       options: {
         rounds: { type: "string", default: "3" },
-        epochs: { type: "string", default: "2" },
+        epochs: { type: "string" },
         configs: { type: "string", default: "main" },
         kernels: { type: "string", default: "js,wasm" },
         loop: { type: "boolean", default: false },
@@ -91,10 +95,11 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  if (!(values.configs in CONFIGS)) usageError(`--configs "${values.configs}": expected main or all`);
+  if (!(values.configs in CONFIGS)) usageError(`--configs "${values.configs}": expected main, all or conv`);
   const kernels = values.kernels.split(",");
   if (kernels.some((k) => k !== "js" && k !== "wasm")) usageError(`--kernels "${values.kernels}": expected js, wasm or js,wasm`);
-  return { ...values, kernels, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", values.epochs),
+  const epochs = values.epochs ?? (values.configs === "conv" ? "2" : "6");
+  return { ...values, kernels, rounds: positiveInt("--rounds", values.rounds), epochs: positiveInt("--epochs", epochs),
     cpu: values.cpu === undefined ? undefined : cpuOption(values.cpu) };
 }
 

@@ -14,6 +14,14 @@ function bench(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [SCRIPT, ...args], { encoding: "utf8", env });
 }
 
+describe("bench-compare's options", () => {
+  it("refuses a set of configurations it does not have, naming the three it has", () => {
+    const r = bench(["--configs", "every"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe('bench-compare: --configs "every": expected main, all or conv');
+  });
+});
+
 describe("bench-compare --cpu", () => {
   it("refuses a CPU this machine does not have, naming it", () => {
     const cores = os.availableParallelism();
