@@ -7,6 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { resumedKernel } from "../src/cli/resume.js";
+import type { Checkpoint } from "../src/network/checkpoint.js";
 import { expectOneLineError } from "./helpers.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
@@ -140,6 +142,43 @@ describe("--checkpoint and --resume (built bin)", () => {
     ] as [string, RegExp][]) {
       expectOneLineError(cli(["--resume", file]), 1, message, true);
     }
+  });
+
+  it("a run resumed with --kernel wasm keeps the variant its checkpoint ran, so it ends with the bits of a run never stopped", () => {
+    const args = [...SMALL, "--sizes", "784,20,10", "--threads", "1", "--json"];
+    const whole = path.join(dir, "mul-add-whole.safetensors");
+    const full = cli([...args, "--kernel", "wasm-mul-add", "--epochs", "2", "--save", whole]);
+    expect(full.code).toBe(0);
+    const ck = path.join(dir, "mul-add.ckpt");
+    expect(cli([...args, "--kernel", "wasm-mul-add", "--epochs", "1", "--checkpoint", ck]).code).toBe(0);
+    // the checkpoint as a --kernel wasm run writes it where mul-add is the preferred variant (Node 20 before it ran fma)
+    const text = fs.readFileSync(ck, "utf8");
+    const nl = text.indexOf("\n");
+    const doc = JSON.parse(text.slice(nl + 1));
+    expect(doc.config.resolved).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
+    delete doc.config.typed.kernel;
+    const content = JSON.stringify(doc);
+    const head = { ...JSON.parse(text.slice(0, nl)), sha256: createHash("sha256").update(content).digest("hex") };
+    fs.writeFileSync(ck, `${JSON.stringify(head)}\n${content}`);
+    const resumedModel = path.join(dir, "mul-add-resumed.safetensors");
+    const resumed = cli(["--resume", ck, "--epochs", "2", "--json", "--save", resumedModel]);
+    expect([resumed.code, resumed.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(resumed.stdout.split("\n")[0])).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
+    expect(epochRecords(resumed.stdout)).toEqual(epochRecords(full.stdout));
+    expect(fs.readFileSync(resumedModel).equals(fs.readFileSync(whole))).toBe(true);
+  });
+
+  it("a checkpoint's variant that this runtime does not run: going on with the other is said once; other kernels are left as chosen", () => {
+    const ran = (kernelVariant: unknown) => ({ config: { resolved: { kernelVariant } } }) as unknown as Checkpoint;
+    const said: string[] = [];
+    const warn = (m: string) => said.push(m);
+    expect(resumedKernel("wasm", ran("fma"), "a.ckpt", warn, ["mul-add"])).toBe("wasm");
+    expect(said).toEqual([expect.stringMatching(/^a\.ckpt was trained with the wasm kernel's fma variant, which this runtime or CPU does not run; going on with mul-add, so the numbers differ in the last bits/)]);
+    expect(resumedKernel("wasm", ran("fma"), "a.ckpt", warn, ["fma", "mul-add"])).toBe("wasm");
+    expect(resumedKernel("wasm", ran("mul-add"), "a.ckpt", warn, ["fma", "mul-add"])).toBe("wasm-mul-add");
+    expect(resumedKernel("js", ran("mul-add"), "a.ckpt", warn, ["fma", "mul-add"])).toBe("js");
+    expect(resumedKernel("wasm", ran("<b>x</b>"), "a.ckpt", warn, ["mul-add"])).toBe("wasm");
+    expect(said).toHaveLength(1);
   });
 
   it("a failed write (a full file system) leaves the previous checkpoint readable, and training goes on", (ctx) => {

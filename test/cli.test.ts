@@ -23,7 +23,7 @@ describe("mnist-train (built bin)", () => {
     expect(mulAdd[0]).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
     const epochs = (r: { type: string }[]) => r.filter((x) => x.type === "epoch").map((e) => ({ ...e, seconds: 0, evalSeconds: 0 }));
     if (preferred[0].kernelVariant === "mul-add") expect(epochs(mulAdd)).toEqual(epochs(preferred));
-    else expect(preferred[0].kernelVariant).toBe("fma"); // Node 22+: the fused variant, which differs in the last bits
+    else expect(preferred[0].kernelVariant).toBe("fma"); // a CPU with FMA: the fused variant, which differs in the last bits
   });
 
   it("the JSON summary says what share of the examples the team trained: a number with threads, null without", () => {

@@ -9,7 +9,7 @@ import { Network } from "../src/network/network.js";
 import { Rng } from "../src/network/rng.js";
 
 /** Every kernel, each wasm variant this runtime runs ("fma" needs relaxed
- * SIMD: Node 22+), each bound to its own arena. */
+ * SIMD and FMA hardware), each bound to its own arena. */
 export function kernels(): { name: string; kernel: Kernel; arena: Arena }[] {
   return [
     { name: "js", kernel: jsKernel, arena: new Arena() },

@@ -3,8 +3,9 @@
 // the alpha/beta variants of the weight update, and the invariant threads
 // rely on (a block of C computed alone equals the same block computed whole,
 // bit for bit), for each variant of the wasm kernel this runtime runs (fma
-// needs relaxed SIMD: Node 22 and later). The wasm kernel needs
+// needs relaxed SIMD and FMA hardware). The wasm kernel needs
 // dist/kernel/wasm/gemm*.wasm, which `npm test` builds first.
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { Arena } from "../src/kernel/arena.js";
 import { jsKernel } from "../src/kernel/js.js";
@@ -266,4 +267,18 @@ describe("the wasm kernel's variants", () => {
     kernel.gemmAB(1, 1, 3, a, 0, 3, b, 0, 1, c, 0, 1);
     expect(c[0]).toBe(-(2 ** -104));
   });
+
+  // x86 with FMA3 says so in /proc/cpuinfo; every supported Node then runs fma (Node 20 with V8's flag, wasm.ts)
+  const fmaCpu = process.arch === "x64" && /^flags\s*:.*\bfma\b/m.test(readCpuinfo());
+  test.runIf(fmaCpu)(`on a CPU with FMA3, Node ${process.versions.node} prefers fma`, () => {
+    expect(wasmVariants()).toEqual(["fma", "mul-add"]);
+  });
 });
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
+  }
+}

@@ -13,8 +13,8 @@ import { restoreTerminal } from "./progress.js";
 import { VERSION } from "./version.js";
 import { tuneJit } from "./jit.js";
 
-const KERNEL_HELP = `matrix kernel (default: ${DEFAULTS.kernel}: WebAssembly, with fused multiply-adds where the runtime has ` +
-  "relaxed SIMD, Node 22 and later; wasm-mul-add: without them on any runtime, the same bits as Node 20; js: TypeScript)";
+const KERNEL_HELP = `matrix kernel (default: ${DEFAULTS.kernel}: WebAssembly, with fused multiply-adds where the CPU has ` +
+  "them; wasm-mul-add: without them, the same bits on every machine; js: TypeScript)";
 
 const EXIT_OK = 0;
 const EXIT_DATA = 1;

@@ -4,6 +4,8 @@
 // which may be raised, and the options that change only how the run is shown,
 // how many threads run it (which changes no number) or which files it writes.
 import { DataError, UsageError } from "../errors.js";
+import type { KernelChoice, KernelVariant } from "../kernel/index.js";
+import { wasmVariants } from "../kernel/wasm.js";
 import type { Checkpoint } from "../network/checkpoint.js";
 import { excerpt, printable } from "../text.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
@@ -42,6 +44,22 @@ export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): R
   }
   if (now.epochs < ck.state.epoch) throw new UsageError(`--epochs ${now.epochs} is fewer than the ${ck.state.epoch} epochs the checkpoint ${file} has finished`);
   return merged;
+}
+
+/** The kernel a resumed run goes on with. `--kernel wasm` runs the variant this runtime prefers (README, Kernels),
+ *  which need not be the one the checkpoint's epochs ran (a run moved to another Node or CPU, or begun when Node 20
+ *  ran mul-add): that one is kept where it runs here too, so the run ends with the bits of a run never stopped; where
+ *  it does not run here, the run goes on with the other and says so. */
+export function resumedKernel(choice: KernelChoice, ck: Checkpoint, file: string, warn: (message: string) => void,
+  available: KernelVariant[] = wasmVariants()): KernelChoice {
+  if (choice !== "wasm") return choice;
+  const { resolved } = ck.config;
+  const ran = typeof resolved === "object" && resolved !== null ? (resolved as Record<string, unknown>).kernelVariant : undefined;
+  if (ran === "mul-add") return "wasm-mul-add";
+  if (ran === "fma" && !available.includes("fma")) {
+    warn(`${file} was trained with the wasm kernel's fma variant, which this runtime or CPU does not run; going on with mul-add, so the numbers differ in the last bits from a run never stopped`);
+  }
+  return choice;
 }
 
 /** Runs a check of options that came from the checkpoint `file`: failing, it is the file's data at fault (exit 1),

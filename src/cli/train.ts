@@ -18,7 +18,7 @@ import { DivergedError, sgd, type EpochRecord, type SgdState, type TrainEvent, t
 import { encodeCheckpoint, readCheckpoint, type Checkpoint } from "../network/checkpoint.js";
 import { readModelFile } from "../network/model-precheck.js";
 import { checkWritable, writeFileAtomic } from "./files.js";
-import { fromCheckpoint, resumedOptions, typedTrainingOptions } from "./resume.js";
+import { fromCheckpoint, resumedKernel, resumedOptions, typedTrainingOptions } from "./resume.js";
 import { HumanReporter, JsonReporter, makeChalk, summarise, type Reporter } from "./output.js";
 import { EpochProgress, progressWanted, restoreTerminal } from "./progress.js";
 import { resolveTrainConfig, type RawOptions, type TrainConfig } from "./options.js";
@@ -49,7 +49,7 @@ export async function trainCommand(typed: RawOptions): Promise<number> {
     throw new DataError(`${config.resume}: the checkpoint's run trained on ${resumed.state.order.length} images, but this data gives ${split.training.count}`);
   }
 
-  const kernel = createKernel(config.kernel, arena.memory, warn);
+  const kernel = createKernel(resumed ? resumedKernel(config.kernel, resumed, config.resume!, warn) : config.kernel, arena.memory, warn);
   const rng = resumed ? Rng.from(resumed.rng) : new Rng(config.seed);
   const network = resumed ? resumed.network : startingNetwork(config, arena, rng, { C: 1, H: train.rows, W: train.cols });
   if (resumed) config.cost = resumed.cost;

@@ -6,8 +6,8 @@ import { createWasmKernel, wasmModule } from "./wasm.js";
 
 export type { Kernel, KernelName, KernelVariant } from "./kernel.js";
 
-/** What `--kernel` takes: wasm (its preferred variant), js, or wasm-mul-add, the variant Node 20 runs, on any
- *  runtime: the same bits on Node 20 and Node 24 (kernel.ts). */
+/** What `--kernel` takes: wasm (its preferred variant), js, or wasm-mul-add, the variant without fused multiply-adds,
+ *  on any runtime and CPU: the same bits everywhere (kernel.ts). */
 export const KERNEL_CHOICES = ["wasm", "js", "wasm-mul-add"] as const;
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 

@@ -26,7 +26,7 @@ export const CHECKPOINT_VERSION = 1;
 export interface Checkpoint {
   /** The tool's version that wrote it (for the reader's messages). */
   version: string;
-  /** The run's resolved training options, as the JSON config record shows them. */
+  /** The run's options: `typed` as typed, `resolved` as the JSON config record shows them. */
   config: Record<string, unknown>;
   inputs: number;
   shape: Shape;
