@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jitFlags } from "../src/cli/jit.js";
+import { wasmVariants } from "../src/kernel/wasm.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/mnist-train.js");
 const JIT = path.resolve(import.meta.dirname, "../dist/cli/jit.js");
@@ -89,6 +90,7 @@ describe("mnist-train (built bin)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Epoch 1: \d+ \/ 500 \(\d+\.\d\d%\)/m);
     expect(r.stdout).toMatch(/^Best: epoch 1, /m);
+    expect(r.stdout).toMatch(new RegExp(`^SGD: .*; wasm kernel \\(${wasmVariants()[0]}\\), \\d+ threads?$`, "m")); // the variant: it decides the last bits
     expect(r.stdout).not.toContain("\x1b[");
     expect(r.stderr).toBe(""); // no progress bar off a terminal
   });

@@ -106,7 +106,7 @@ export class HumanReporter implements Reporter {
     const extras = [
       k.lambda ? `lambda ${k.lambda} (${k.l2} L2)` : "", k.shuffle === false ? "no shuffling" : "", k.preset ? `preset ${k.preset}` : "",
     ].filter(Boolean).join(", ");
-    writeLine(`SGD: ${k.epochs} epochs, mini-batch ${k.batchSize}, eta ${k.eta}${extras ? ", " + extras : ""}, seed ${k.seed}; ${k.kernel} kernel, ${k.threads} thread${k.threads === 1 ? "" : "s"}`);
+    writeLine(`SGD: ${k.epochs} epochs, mini-batch ${k.batchSize}, eta ${k.eta}${extras ? ", " + extras : ""}, seed ${k.seed}; ${k.kernel} kernel${k.kernel === "wasm" ? ` (${k.kernelVariant})` : ""}, ${k.threads} thread${k.threads === 1 ? "" : "s"}`);
   }
 
   epoch(r: EpochRecord, isBest: boolean, testAtBest?: TestAtBest): void {
