@@ -27,6 +27,18 @@ function epochRecords(stdout: string) {
 }
 
 
+/** Writes `target`: the checkpoint `source` with its content edited and a checksum that matches it (what a careless
+ *  or hostile writer makes). */
+function reseal(source: string, target: string, edit: (doc: any) => void): string {
+  const text = fs.readFileSync(source, "utf8");
+  const nl = text.indexOf("\n");
+  const doc = JSON.parse(text.slice(nl + 1));
+  edit(doc);
+  const content = JSON.stringify(doc);
+  fs.writeFileSync(target, `${JSON.stringify({ ...JSON.parse(text.slice(0, nl)), sha256: createHash("sha256").update(content).digest("hex") })}\n${content}`);
+  return target;
+}
+
 /** Starts a run and resolves once `file` exists (a checkpoint written), with the running child. */
 function startUntil(args: string[], file: string) {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -120,18 +132,7 @@ describe("--checkpoint and --resume (built bin)", () => {
   it("behind a valid checksum, the content is still checked: sizes before allocating, options as the file's (exit 1)", () => {
     const ck = path.join(dir, "reseal.ckpt");
     expect(cli([...SMALL, "--sizes", "784,20,10", "--epochs", "1", "--threads", "1", "--checkpoint", ck]).code).toBe(0);
-    const text = fs.readFileSync(ck, "utf8");
-    const nl = text.indexOf("\n");
-    const head = JSON.parse(text.slice(0, nl));
-    /** The checkpoint with its content edited and a checksum that matches it: what a careless or hostile writer makes. */
-    const resealed = (name: string, edit: (doc: any) => void) => {
-      const doc = JSON.parse(text.slice(nl + 1));
-      edit(doc);
-      const content = JSON.stringify(doc);
-      const file = path.join(dir, name);
-      fs.writeFileSync(file, `${JSON.stringify({ ...head, sha256: createHash("sha256").update(content).digest("hex") })}\n${content}`);
-      return file;
-    };
+    const resealed = (name: string, edit: (doc: any) => void) => reseal(ck, path.join(dir, name), edit);
     for (const [file, message] of [
       [resealed("huge.ckpt", (d) => (d.layers = "fc:2000000000,fc:10")), /huge\.ckpt: "network" holds 127280 bytes \(127 kB\), but the layers "fc:2000000000,fc:10" take 12720000000080 bytes \(12.7 TB\) of parameters\n$/],
       [resealed("order.ckpt", (d) => (d.state.order = Buffer.alloc(4 * 1500).toString("base64"))), /order\.ckpt: the training order is not a permutation of the training examples/],
@@ -152,14 +153,10 @@ describe("--checkpoint and --resume (built bin)", () => {
     const ck = path.join(dir, "mul-add.ckpt");
     expect(cli([...args, "--kernel", "wasm-mul-add", "--epochs", "1", "--checkpoint", ck]).code).toBe(0);
     // the checkpoint as a --kernel wasm run writes it where mul-add is the preferred variant (Node 20 before it ran fma)
-    const text = fs.readFileSync(ck, "utf8");
-    const nl = text.indexOf("\n");
-    const doc = JSON.parse(text.slice(nl + 1));
-    expect(doc.config.resolved).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
-    delete doc.config.typed.kernel;
-    const content = JSON.stringify(doc);
-    const head = { ...JSON.parse(text.slice(0, nl)), sha256: createHash("sha256").update(content).digest("hex") };
-    fs.writeFileSync(ck, `${JSON.stringify(head)}\n${content}`);
+    reseal(ck, ck, (doc) => {
+      expect(doc.config.resolved).toMatchObject({ kernel: "wasm", kernelVariant: "mul-add" });
+      delete doc.config.typed.kernel;
+    });
     const resumedModel = path.join(dir, "mul-add-resumed.safetensors");
     const resumed = cli(["--resume", ck, "--epochs", "2", "--json", "--save", resumedModel]);
     expect([resumed.code, resumed.stderr]).toEqual([0, ""]);

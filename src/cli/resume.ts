@@ -51,12 +51,12 @@ export function resumedOptions(raw: RawOptions, ck: Checkpoint, file: string): R
  *  ran mul-add): that one is kept where it runs here too, so the run ends with the bits of a run never stopped; where
  *  it does not run here, the run goes on with the other and says so. */
 export function resumedKernel(choice: KernelChoice, ck: Checkpoint, file: string, warn: (message: string) => void,
-  available: KernelVariant[] = wasmVariants()): KernelChoice {
+  available?: KernelVariant[]): KernelChoice {
   if (choice !== "wasm") return choice;
   const { resolved } = ck.config;
   const ran = typeof resolved === "object" && resolved !== null ? (resolved as Record<string, unknown>).kernelVariant : undefined;
   if (ran === "mul-add") return "wasm-mul-add";
-  if (ran === "fma" && !available.includes("fma")) {
+  if (ran === "fma" && !(available ?? wasmVariants()).includes("fma")) {
     warn(`${file} was trained with the wasm kernel's fma variant, which this runtime or CPU does not run; going on with mul-add, so the numbers differ in the last bits from a run never stopped`);
   }
   return choice;
